@@ -1,0 +1,3 @@
+# Read by the `flask` command (python-dotenv). Settings and secrets go in .env.
+FLASK_APP=wsgi:app
+MOONLY_ENV=development

@@ -1,0 +1,159 @@
+"""Moonly: a Flask storefront that attributes referrals with Cello, payments on Stripe."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from .config import INSTANCE_DIR, load_settings
+from .extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> Flask:
+    """Build the app: settings from the environment (or `config`), then each feature."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_mapping(load_settings(env))
+    app.config.from_mapping(config or {})
+    derive_sandbox_webhook_secret(app)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    start_sandbox_deliverer_on_first_request(app)
+    return app
+
+
+def derive_sandbox_webhook_secret(app: Flask) -> None:
+    """Offline, the sandbox and the receiver share a secret derived from SECRET_KEY."""
+    if app.config["STRIPE_SECRET_KEY"] or app.config["STRIPE_WEBHOOK_SECRET"]:
+        return
+    digest = hmac.new(
+        app.config["SECRET_KEY"].encode(), b"moonly-sandbox-webhooks", hashlib.sha256
+    ).hexdigest()
+    app.config["STRIPE_WEBHOOK_SECRET"] = "whsec_sandbox_" + digest[:32]
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # The SDK logs every request at INFO; keep its warnings only.
+    logging.getLogger("stripe").setLevel(logging.WARNING)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: wait for locks instead of failing, and let readers work beside a writer."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    from .accounts.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in to see that page."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(public_id: str) -> User | None:
+        from sqlalchemy import select
+
+        return db.session.scalar(select(User).where(User.public_id == public_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import auth, landing, webhooks
+    from .stripe_sandbox import models as _sandbox_tables  # noqa: F401 - in migrations
+
+    app.register_blueprint(landing.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(webhooks.bp)
+    if app.config["MOONLY_DEMO"]:
+        from . import demo
+
+        app.register_blueprint(demo.bp)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/demo/api/", "/webhooks/"))
+
+
+def register_errorhandlers(app: Flask) -> None:
+    messages = {
+        400: ("Bad request", "We could not understand that request."),
+        403: ("Forbidden", "You cannot open this page."),
+        404: ("Page not found", "There is nothing at this address."),
+        405: ("Method not allowed", "This page does not accept that kind of request."),
+        500: ("Something went wrong", "We could not finish that. Nothing was charged; try again."),
+    }
+
+    def render_error(code: int, message: str | None = None):
+        title, default = messages.get(code, ("Error", "Something went wrong."))
+        if _wants_json():
+            return jsonify(error=message or default), code
+        return render_template(
+            "errors/error.html", code=code, title=title, message=message or default
+        ), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, "This form expired. Go back, reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is not None and error.code < 400:
+            return error  # routing redirects, such as a missing trailing slash
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)
+
+
+def register_commands(app: Flask) -> None:
+    from .billing.commands import stripe_cli
+
+    app.cli.add_command(stripe_cli)
+
+
+def start_sandbox_deliverer_on_first_request(app: Flask) -> None:
+    """Offline, deliver the sandbox's webhook events from the serving process."""
+    if app.config["STRIPE_SECRET_KEY"] or not app.config["STRIPE_SANDBOX_DELIVER"]:
+        return
+    lock = threading.Lock()
+
+    @app.before_request
+    def start_deliverer() -> None:
+        if "moonly.deliverer" in app.extensions:
+            return
+        with lock:
+            if "moonly.deliverer" not in app.extensions:
+                from .stripe_sandbox import Deliverer
+
+                deliverer = Deliverer(
+                    db.engine,
+                    app.config["STRIPE_SANDBOX_WEBHOOK_URL"],
+                    app.config["STRIPE_WEBHOOK_SECRET"],
+                )
+                deliverer.start()
+                app.extensions["moonly.deliverer"] = deliverer

@@ -1,0 +1,1 @@
+"""Users and organizations: who signed up, and with which referral code."""

@@ -1,0 +1,59 @@
+"""The user and organization tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from flask_login import UserMixin
+from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..ids import public_id
+from ..timeutil import utcnow
+
+
+class Organization(db.Model):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Sent to Stripe as `new_user_organization_id`.
+    public_id: Mapped[str] = mapped_column(
+        String(32), unique=True, default=partial(public_id, "org")
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Sent to Stripe as `new_user_id`; Cello's `productUserId` for this user.
+    public_id: Mapped[str] = mapped_column(
+        String(32), unique=True, default=partial(public_id, "usr")
+    )
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    organization: Mapped[Organization | None] = relationship()
+
+    # The referral code (Cello's ucc) and where the server got it: "form" or "cookie".
+    ucc: Mapped[str | None] = mapped_column(String(64))
+    ucc_source: Mapped[str | None] = mapped_column(String(16))
+
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The last failed attempt to create the Stripe customer, kept until one succeeds.
+    stripe_customer_error: Mapped[str | None] = mapped_column(Text)
+    stripe_customer_attempts: Mapped[int] = mapped_column(default=0)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def get_id(self) -> str:
+        return self.public_id
+
+    @property
+    def organization_public_id(self) -> str | None:
+        return self.organization.public_id if self.organization else None

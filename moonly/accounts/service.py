@@ -1,0 +1,101 @@
+"""Signing up and logging in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .models import Organization, User
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 128
+_COMMON = {
+    "password", "password1", "password12", "password123", "password1234",
+    "qwertyuiop", "1234567890", "0123456789", "123456789a", "iloveyou12",
+    "letmein123", "welcome123", "moonly1234", "moonlymoonly", "abcdefghij",
+    "qwerty1234", "1q2w3e4r5t", "aaaaaaaaaa", "passw0rd12", "changeme12",
+}  # fmt: skip
+
+# Compared against when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class SignupError(Exception):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Say what is wrong with a new password, or None if it will do."""
+    if len(password) < MIN_PASSWORD:
+        return f"Use at least {MIN_PASSWORD} characters."
+    if len(password) > MAX_PASSWORD:
+        return f"Use at most {MAX_PASSWORD} characters."
+    lowered = password.lower()
+    local_part = email.split("@")[0].lower()
+    if lowered in _COMMON or len(set(lowered)) < 4 or (local_part and local_part in lowered):
+        return "This password is too easy to guess. Try a few unrelated words."
+    return None
+
+
+def email_taken(email: str) -> bool:
+    return (
+        db.session.scalar(select(func.count()).select_from(User).where(User.email == email))
+        > 0
+    )
+
+
+@dataclass(frozen=True)
+class Referral:
+    ucc: str | None
+    source: str | None  # "form", "cookie" or None
+
+
+def sign_up(
+    *, name: str, email: str, password: str, organization: str | None, referral: Referral
+) -> User:
+    """Create the user (and organization), then report the signup for attribution."""
+    email = normalize_email(email)
+    if email_taken(email):
+        raise SignupError("email", "An account with this email already exists. Log in instead.")
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=generate_password_hash(password),
+        organization=Organization(name=organization.strip()) if organization else None,
+        ucc=referral.ucc,
+        ucc_source=referral.source,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another signup with this email committed between the check and ours.
+        db.session.rollback()
+        raise SignupError(
+            "email", "An account with this email already exists. Log in instead."
+        ) from None
+    if current_app.config["MOONLY_REFERRAL_FLOW"] == "customer_at_signup":
+        from ..billing.customers import ensure_customer
+
+        ensure_customer(user)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None

@@ -1,0 +1,47 @@
+"""Signup and login forms (Flask-WTF: CSRF token in `csrf_token`)."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from ..accounts.service import password_problem
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class SignupForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        filters=[_strip],
+        validators=[InputRequired("Tell us your name."), Length(max=120)],
+    )
+    email = EmailField(
+        "Work email",
+        filters=[_strip],
+        validators=[
+            InputRequired("Enter your email address."),
+            Length(max=254),
+            Email("Enter a valid email address, like ana@example.com.", check_deliverability=False),
+        ],
+    )
+    password = PasswordField("Password", validators=[InputRequired("Choose a password.")])
+    organization = StringField(
+        "Organization", filters=[_strip], validators=[Optional(), Length(max=120)]
+    )
+    # Filled by the page's script from Cello's getUcc(); the server checks it.
+    ucc = HiddenField(filters=[_strip], validators=[Optional(), Length(max=256)])
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data or "", self.email.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email", filters=[_strip], validators=[InputRequired("Enter your email address.")]
+    )
+    password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
+    next = HiddenField()

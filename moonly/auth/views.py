@@ -1,0 +1,73 @@
+"""Signup, login and logout."""
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import login_required, login_user, logout_user
+
+from ..accounts.service import Referral, SignupError, authenticate, sign_up
+from ..billing.catalog import new_user_offer
+from ..referral import resolve_ucc
+from . import bp
+from .forms import LoginForm, SignupForm
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only local paths: never another host, scheme or protocol-relative URL."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Create an account, keeping the referral code from the invite link."""
+    form = SignupForm()
+    if form.validate_on_submit():
+        ucc, source = resolve_ucc(form.ucc.data)
+        try:
+            user = sign_up(
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                organization=form.organization.data or None,
+                referral=Referral(ucc, source),
+            )
+        except SignupError as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            login_user(user)
+            flash("Welcome to Moonly! Your account is ready.", "success")
+            return redirect(url_for("landing.account"))
+    ucc, _ = resolve_ucc(None)
+    offer = new_user_offer() if ucc else None
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/signup.html", form=form, offer=offer, invite=None), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with email and password."""
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(safe_next(form.next.data) or url_for("landing.account"))
+        form.form_errors.append("Email or password is incorrect.")
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Log out (POST with the CSRF token)."""
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("landing.index"))

@@ -1,0 +1,1 @@
+"""Payments: the Stripe catalog and customers (later subscriptions and invoices)."""

@@ -1,0 +1,68 @@
+"""`flask stripe …`: set up the catalog, retry customers, run the offline sandbox."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..extensions import db
+from . import catalog, customers, stripe_api
+
+stripe_cli = AppGroup("stripe", help="Stripe catalog, customers and the offline sandbox.")
+
+
+def _where() -> str:
+    return "the offline sandbox" if stripe_api.is_sandbox() else "Stripe (STRIPE_SECRET_KEY)"
+
+
+@stripe_cli.command("bootstrap")
+def bootstrap_command() -> None:
+    """Create the plans, prices and new-user coupon where missing (safe to re-run)."""
+    click.echo(f"Catalog in {_where()}:")
+    try:
+        lines = catalog.bootstrap()
+    except stripe_api.StripeError as error:
+        raise click.ClickException(f"Stripe refused: {error.user_message or error}") from None
+    for line in lines:
+        click.echo("  " + line)
+
+
+@stripe_cli.command("sync-customers")
+def sync_customers_command() -> None:
+    """Create the Stripe customers that earlier attempts could not."""
+    report = customers.sync_customers()
+    click.echo(f"{report.created} customer(s) created, {report.failed} still failing.")
+    if report.failed:
+        raise SystemExit(1)
+
+
+def _require_sandbox() -> None:
+    if not stripe_api.is_sandbox():
+        raise click.ClickException("This command only works with the offline sandbox.")
+
+
+@stripe_cli.command("deliver-events")
+def deliver_events_command() -> None:
+    """Offline: send the sandbox's due webhook events to STRIPE_SANDBOX_WEBHOOK_URL now."""
+    _require_sandbox()
+    from ..stripe_sandbox import deliver_due
+
+    config = current_app.config
+    report = deliver_due(
+        db.engine, config["STRIPE_SANDBOX_WEBHOOK_URL"], config["STRIPE_WEBHOOK_SECRET"]
+    )
+    click.echo(f"{report.delivered} delivered, {report.failed} failed (retried later).")
+
+
+@stripe_cli.command("sandbox-reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def sandbox_reset_command(yes: bool) -> None:
+    """Offline: forget every object and event in the sandbox."""
+    _require_sandbox()
+    if not yes:
+        click.confirm("Delete every object and event in the offline Stripe sandbox?", abort=True)
+    from ..stripe_sandbox import reset
+
+    reset(db.engine)
+    click.echo("Sandbox emptied. Run `flask stripe bootstrap` to recreate the catalog.")

@@ -1,0 +1,141 @@
+"""The one module that talks to Stripe.
+
+With STRIPE_SECRET_KEY set it talks to Stripe itself (use a test-mode key); without one, to
+the offline sandbox in `moonly.stripe_sandbox`. Either way every call goes through the real
+`stripe.StripeClient` and its `client.v1.*` services, and mypy checks them against the
+SDK's typed params for the API version it pins.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import stripe
+from flask import current_app
+
+from ..extensions import db
+
+SANDBOX_API_KEY = "sk_test_moonly_offline_sandbox"
+StripeError = stripe.StripeError
+
+
+def is_sandbox() -> bool:
+    return not current_app.config.get("STRIPE_SECRET_KEY")
+
+
+def build_client() -> stripe.StripeClient:
+    config = current_app.config
+    retries = int(config["STRIPE_MAX_NETWORK_RETRIES"])
+    if config.get("STRIPE_SECRET_KEY"):
+        return stripe.StripeClient(config["STRIPE_SECRET_KEY"], max_network_retries=retries)
+    from ..stripe_sandbox import SandboxHTTPClient
+
+    return stripe.StripeClient(
+        SANDBOX_API_KEY,
+        http_client=SandboxHTTPClient(db.engine),
+        max_network_retries=retries,
+    )
+
+
+def client() -> stripe.StripeClient:
+    """The app's StripeClient, built once per app."""
+    ext = current_app.extensions
+    if "moonly.stripe" not in ext:
+        ext["moonly.stripe"] = build_client()
+    found: stripe.StripeClient = ext["moonly.stripe"]
+    return found
+
+
+def dashboard_url(kind: str, object_id: str) -> str | None:
+    """A link to the object in Stripe's test-mode dashboard (none offline)."""
+    if is_sandbox():
+        return None
+    return f"https://dashboard.stripe.com/test/{kind}/{object_id}"
+
+
+# Customers
+
+
+def create_customer(
+    *, email: str, name: str, metadata: dict[str, str], idempotency_key: str
+) -> stripe.Customer:
+    return client().v1.customers.create(
+        params={"email": email, "name": name, "metadata": metadata},
+        options={"idempotency_key": idempotency_key},
+    )
+
+
+def retrieve_customer(customer_id: str) -> stripe.Customer:
+    return client().v1.customers.retrieve(customer_id)
+
+
+def customers_with_email(email: str) -> list[stripe.Customer]:
+    return list(client().v1.customers.list(params={"email": email, "limit": 100}).data)
+
+
+# Catalog
+
+
+def retrieve_coupon(coupon_id: str) -> stripe.Coupon | None:
+    try:
+        return client().v1.coupons.retrieve(coupon_id)
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
+
+
+def create_coupon(
+    *, coupon_id: str, name: str, percent_off: float, duration_in_months: int
+) -> stripe.Coupon:
+    return client().v1.coupons.create(
+        params={
+            "id": coupon_id,
+            "name": name,
+            "percent_off": percent_off,
+            "duration": "repeating",
+            "duration_in_months": duration_in_months,
+        },
+    )
+
+
+def prices_by_lookup_key(lookup_keys: list[str]) -> dict[str, stripe.Price]:
+    prices = client().v1.prices.list(
+        params={"lookup_keys": lookup_keys, "active": True, "limit": 100}
+    )
+    return {p.lookup_key: p for p in prices.data if p.lookup_key}
+
+
+def products_by_plan() -> dict[str, stripe.Product]:
+    """Active products that `flask stripe bootstrap` made, by their `moonly_plan` metadata."""
+    found: dict[str, stripe.Product] = {}
+    for product in client().v1.products.list(params={"active": True, "limit": 100}).auto_paging_iter():
+        plan = product.metadata.to_dict().get("moonly_plan") if product.metadata else None
+        if plan:
+            found.setdefault(plan, product)
+    return found
+
+
+def create_product(*, plan: str, name: str, description: str) -> stripe.Product:
+    return client().v1.products.create(
+        params={"name": name, "description": description, "metadata": {"moonly_plan": plan}},
+    )
+
+
+def create_price(
+    *,
+    product_id: str,
+    lookup_key: str,
+    unit_amount: int,
+    interval: Literal["month", "year"],
+) -> stripe.Price:
+    return client().v1.prices.create(
+        params={
+            "product": product_id,
+            "currency": "usd",
+            "unit_amount": unit_amount,
+            "recurring": {"interval": interval},
+            "lookup_key": lookup_key,
+            "transfer_lookup_key": True,
+        },
+    )

@@ -1,0 +1,164 @@
+"""Configuration read from the environment (python-dotenv loads `.env` in development)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+REFERRAL_FLOWS = ("customer_at_signup", "customer_at_purchase")
+CELLO_ENVS = ("sandbox", "production")
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something Moonly cannot run with."""
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def database_url(default: str) -> str:
+    """Return DATABASE_URL with the psycopg 3 driver, or the SQLite default."""
+    url = os.environ.get("DATABASE_URL", "").strip() or default
+    # Heroku-style platforms hand out postgres:// URLs; SQLAlchemy needs a dialect name.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+    return value
+
+
+def _development_secret_key() -> str:
+    """Keep a random key in instance/ so sessions survive restarts in development."""
+    path = INSTANCE_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number; got {value!r}.") from None
+
+
+def _secret(name: str) -> str | None:
+    return os.environ.get(name, "").strip() or None
+
+
+def base_settings() -> dict:
+    """Settings shared by every environment, read from the environment now."""
+    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+    port = os.environ.get("PORT", "").strip() or "5000"
+    return {
+        "SECRET_KEY": _secret("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            f"sqlite:///{INSTANCE_DIR / 'moonly.sqlite3'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "STRIPE_SECRET_KEY": _secret("STRIPE_SECRET_KEY"),
+        "STRIPE_WEBHOOK_SECRET": _secret("STRIPE_WEBHOOK_SECRET"),
+        # Retries the Stripe SDK makes itself on network errors, 409 and 5xx.
+        "STRIPE_MAX_NETWORK_RETRIES": _int("STRIPE_MAX_NETWORK_RETRIES", 2),
+        # Offline only: where the sandbox delivers events (the app's own webhook URL).
+        "STRIPE_SANDBOX_WEBHOOK_URL": _secret("STRIPE_SANDBOX_WEBHOOK_URL")
+        or f"http://{host}:{port}/webhooks/stripe",
+        # Offline only: run the sandbox's webhook deliverer in a background thread.
+        "STRIPE_SANDBOX_DELIVER": env_flag("STRIPE_SANDBOX_DELIVER", False),
+        "CELLO_ENV": _choice("CELLO_ENV", CELLO_ENVS, "sandbox"),
+        "CELLO_PRODUCT_ID": _secret("CELLO_PRODUCT_ID"),
+        "MOONLY_REFERRAL_FLOW": _choice(
+            "MOONLY_REFERRAL_FLOW", REFERRAL_FLOWS, "customer_at_signup"
+        ),
+        "MOONLY_DEMO": env_flag("MOONLY_DEMO", False),
+        # The invite link is also kept server-side so signup works when Cello's
+        # script is blocked.
+        "INVITE_COOKIE_NAME": "moonly_invite",
+        "INVITE_COOKIE_MAX_AGE": 90 * 24 * 3600,
+        "INVITE_COOKIE_SECURE": False,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    }
+
+
+def development_settings() -> dict:
+    settings = base_settings()
+    settings["SECRET_KEY"] = settings["SECRET_KEY"] or _development_secret_key()
+    settings["MOONLY_DEMO"] = env_flag("MOONLY_DEMO", True)
+    settings["STRIPE_SANDBOX_DELIVER"] = env_flag("STRIPE_SANDBOX_DELIVER", True)
+    return settings
+
+
+def production_settings() -> dict:
+    settings = base_settings()
+    if not settings["SECRET_KEY"]:
+        raise ConfigError(
+            "SECRET_KEY is not set. Production refuses to start without it; generate "
+            'one with: python -c "import secrets; print(secrets.token_hex(32))"'
+        )
+    if not settings["STRIPE_SECRET_KEY"] and not env_flag("STRIPE_SANDBOX"):
+        raise ConfigError(
+            "STRIPE_SECRET_KEY is not set. Production uses the offline Stripe sandbox "
+            "only when STRIPE_SANDBOX=1 asks for it."
+        )
+    settings.update(
+        SESSION_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_SECURE=True,
+        INVITE_COOKIE_SECURE=True,
+    )
+    return settings
+
+
+def testing_settings() -> dict:
+    settings = base_settings()
+    settings.update(
+        TESTING=True,
+        SECRET_KEY="testing-only-not-a-secret",
+        STRIPE_SECRET_KEY=None,
+        STRIPE_WEBHOOK_SECRET="whsec_testing_only",
+        STRIPE_MAX_NETWORK_RETRIES=0,
+        STRIPE_SANDBOX_DELIVER=False,
+        MOONLY_DEMO=True,
+        MOONLY_REFERRAL_FLOW="customer_at_signup",
+        CELLO_ENV="sandbox",
+        CELLO_PRODUCT_ID=None,
+    )
+    return settings
+
+
+ENVIRONMENTS = {
+    "development": development_settings,
+    "production": production_settings,
+    "testing": testing_settings,
+}
+
+
+def load_settings(name: str | None = None) -> dict:
+    """Build the settings of the environment named (default: MOONLY_ENV, else production)."""
+    name = name or _choice("MOONLY_ENV", tuple(ENVIRONMENTS), "production")
+    if name not in ENVIRONMENTS:
+        raise ConfigError(f"Unknown environment {name!r}.")
+    settings = ENVIRONMENTS[name]()
+    settings["ENV_NAME"] = name
+    return settings

@@ -1,0 +1,57 @@
+"""The product page, which captures invite links, and the signed-in welcome page."""
+
+from flask import current_app, render_template, request
+from flask_login import current_user, login_required
+
+from ..billing.catalog import PLANS, new_user_offer
+from ..referral import invite_from_args, remember_invite
+from . import bp
+
+CELLO_ASSETS = {
+    "sandbox": "https://assets.sandbox.cello.so",
+    "production": "https://assets.cello.so",
+}
+
+
+@bp.app_context_processor
+def cello_scripts() -> dict[str, str]:
+    host = CELLO_ASSETS[current_app.config["CELLO_ENV"]]
+    return {"cello_attribution_src": f"{host}/attribution/latest/cello-attribution.js"}
+
+
+@bp.after_app_request
+def keep_invite(response):
+    """Keep a valid invite link's ucc in a cookie, whichever page it lands on."""
+    if request.method == "GET" and "ucc" in request.args:
+        invite = invite_from_args(request.args)
+        if invite is not None:
+            remember_invite(response, invite)
+    return response
+
+
+@bp.get("/")
+def index():
+    """Show the product page, with a welcome banner for an invited visitor."""
+    invite = invite_from_args(request.args)
+    offer = new_user_offer() if invite else None
+    return render_template("landing/index.html", invite=invite, offer=offer, plans=PLANS)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """Show the signed-in user's account."""
+    user = current_user
+    if user.stripe_customer_id:
+        status = f"Stripe customer {user.stripe_customer_id}"
+    elif user.stripe_customer_error:
+        status = "Billing profile pending: Stripe could not be reached; we will retry."
+    else:
+        status = "No billing profile yet: it is created at your first purchase."
+    referral = {"ucc": user.ucc, "source": user.ucc_source} if user.ucc else None
+    return render_template(
+        "landing/account.html",
+        organization_name=user.organization.name if user.organization else None,
+        referral=referral,
+        customer_status=status,
+    )

@@ -1,0 +1,111 @@
+/*
+ * Moonly signup: copy the Cello referral code (ucc) into the hidden #ucc
+ * input. The attribution library must never block or hang the signup:
+ * a submit waits at most MoonlySignup.timeoutMs (default 2000 ms).
+ */
+(function () {
+  "use strict";
+
+  var DEFAULT_TIMEOUT_MS = 2000;
+  window.MoonlySignup = window.MoonlySignup || { timeoutMs: DEFAULT_TIMEOUT_MS };
+
+  function init() {
+    var form = document.getElementById("signup-form");
+    if (!form) return;
+    var uccInput = form.querySelector("#ucc") || document.getElementById("ucc");
+    var lookup = null;
+
+    function hasValue() {
+      return !!(uccInput && uccInput.value && uccInput.value.trim());
+    }
+
+    function fill(value) {
+      if (!uccInput || hasValue()) return;
+      if (typeof value === "string" && value.trim()) {
+        uccInput.value = value.trim();
+      }
+    }
+
+    if (uccInput && typeof window.CelloAttribution === "function") {
+      try {
+        var p = window.CelloAttribution("getUcc");
+        if (p && typeof p.then === "function") {
+          lookup = Promise.resolve(p).then(
+            function (value) { fill(value); return value; },
+            function () { return null; }
+          );
+        } else {
+          fill(p);
+        }
+      } catch (e) {
+        lookup = null;
+      }
+    }
+
+    function timeoutMs() {
+      var cfg = window.MoonlySignup;
+      var ms = cfg && Number(cfg.timeoutMs);
+      if (!isFinite(ms) || ms < 0) ms = DEFAULT_TIMEOUT_MS;
+      return Math.min(ms, DEFAULT_TIMEOUT_MS);
+    }
+
+    var submitting = false;
+
+    form.addEventListener("submit", function (event) {
+      if (submitting) {
+        event.preventDefault();
+        return;
+      }
+      if (hasValue() || !lookup) return; // submit normally
+
+      event.preventDefault();
+      submitting = true;
+
+      var button = document.getElementById("signup-submit");
+      if (button) {
+        button.disabled = true;
+        button.setAttribute("aria-busy", "true");
+        button.textContent = "Creating account\u2026";
+      }
+
+      var timer;
+      var timeout = new Promise(function (resolve) {
+        timer = setTimeout(function () { resolve(null); }, timeoutMs());
+      });
+
+      var done = false;
+      function finish(value) {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        try { fill(value); } catch (e) { /* ignore */ }
+        // form.submit() skips the submit event, so this cannot loop.
+        if (typeof form.submit === "function") {
+          form.submit();
+        } else {
+          HTMLFormElement.prototype.submit.call(form);
+        }
+      }
+
+      Promise.race([lookup, timeout]).then(finish, function () { finish(null); });
+    });
+
+    // Restore the button if the page comes back from the back/forward cache.
+    window.addEventListener("pageshow", function (event) {
+      if (!event.persisted) return;
+      submitting = false;
+      var button = document.getElementById("signup-submit");
+      if (button) {
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+        button.textContent = "Create account";
+      }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

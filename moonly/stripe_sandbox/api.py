@@ -1,0 +1,236 @@
+"""The sandbox's API: routing, parameter checks, idempotency, Stripe's response shape."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from stripe import params as sp
+
+from ..ids import public_id
+from . import resources as r
+from .errors import SandboxError
+from .models import SandboxIdempotencyKey
+from .params import check_params, decode_form
+from .store import API_VERSION, Context
+
+IDEMPOTENCY_KEY_TTL = 24 * 3600  # Stripe keeps idempotent results for 24 hours.
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    params: type
+    handler: Callable[..., dict[str, Any]]
+    # Parameters the sandbox implements; anything else the SDK allows is refused
+    # with a clear message instead of being silently ignored.
+    implemented: frozenset[str]
+
+
+def _route(method: str, path: str, params: type, handler: Callable, implemented: str = ""):
+    regex = re.compile("^" + path.replace("{id}", "(?P<id>[^/]+)") + "$")
+    return Route(method, regex, params, handler, frozenset(implemented.split()))
+
+
+_LIST = "limit starting_after ending_before"
+ROUTES = [
+    _route("post", "/v1/products", sp.ProductCreateParams, r.create_product,
+           "id name active description images marketing_features metadata "
+           "statement_descriptor unit_label url"),
+    _route("get", "/v1/products", sp.ProductListParams, r.list_products, _LIST + " active"),
+    _route("get", "/v1/products/{id}", sp.ProductRetrieveParams, r.retrieve_product),
+    _route("post", "/v1/products/{id}", sp.ProductUpdateParams, r.update_product,
+           "active description name metadata"),
+    _route("post", "/v1/prices", sp.PriceCreateParams, r.create_price,
+           "currency product unit_amount recurring lookup_key transfer_lookup_key "
+           "nickname metadata active tax_behavior"),
+    _route("get", "/v1/prices", sp.PriceListParams, r.list_prices,
+           _LIST + " lookup_keys product active"),
+    _route("get", "/v1/prices/{id}", sp.PriceRetrieveParams, r.retrieve_price),
+    _route("post", "/v1/prices/{id}", sp.PriceUpdateParams, r.update_price,
+           "active nickname metadata lookup_key transfer_lookup_key"),
+    _route("post", "/v1/coupons", sp.CouponCreateParams, r.create_coupon,
+           "id name duration duration_in_months percent_off amount_off currency "
+           "max_redemptions redeem_by metadata"),
+    _route("get", "/v1/coupons", sp.CouponListParams, r.list_coupons, _LIST),
+    _route("get", "/v1/coupons/{id}", sp.CouponRetrieveParams, r.retrieve_coupon),
+    _route("post", "/v1/coupons/{id}", sp.CouponUpdateParams, r.update_coupon,
+           "name metadata"),
+    _route("delete", "/v1/coupons/{id}", sp.CouponDeleteParams, r.delete_coupon),
+    _route("post", "/v1/customers", sp.CustomerCreateParams, r.create_customer,
+           "email name description phone metadata preferred_locales balance "
+           "business_name individual_name invoice_prefix next_invoice_sequence "
+           "tax_exempt"),
+    _route("get", "/v1/customers", sp.CustomerListParams, r.list_customers,
+           _LIST + " email"),
+    _route("get", "/v1/customers/{id}", sp.CustomerRetrieveParams, r.retrieve_customer),
+    _route("post", "/v1/customers/{id}", sp.CustomerUpdateParams, r.update_customer,
+           "email name description phone metadata preferred_locales"),
+    _route("delete", "/v1/customers/{id}", sp.CustomerDeleteParams, r.delete_customer),
+]
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+def _match(method: str, path: str) -> tuple[Route, str | None]:
+    for route in ROUTES:
+        if route.method == method:
+            found = route.pattern.match(path)
+            if found:
+                return route, found.groupdict().get("id")
+    raise SandboxError(
+        404, f"Unrecognized request URL ({method.upper()}: {path}).", type="invalid_request_error"
+    )
+
+
+def _check_key(headers: dict[str, str]) -> None:
+    auth = headers.get("authorization", "")
+    key = auth.removeprefix("Bearer ").strip()
+    if not key.startswith(("sk_test_", "rk_test_")):
+        raise SandboxError(
+            401,
+            "Invalid API Key provided. The offline sandbox takes test-mode keys only.",
+            type="invalid_request_error",
+        )
+
+
+def _fingerprint(method: str, path: str, raw: dict[str, Any]) -> str:
+    canonical = json.dumps([method, path, raw], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _response(status: int, body: dict[str, Any], request_id: str, **extra: str) -> Response:
+    headers = {
+        "Content-Type": "application/json",
+        "Request-Id": request_id,
+        "Stripe-Version": API_VERSION,
+        **extra,
+    }
+    return Response(status, json.dumps(body), headers)
+
+
+def _replay(saved: SandboxIdempotencyKey, fingerprint: str, key: str) -> Response:
+    if saved.fingerprint != fingerprint:
+        raise SandboxError(
+            400,
+            "Keys for idempotent requests can only be used with the same parameters they "
+            f"were first used with. Try using a key other than '{key}' if you meant to "
+            "execute a different request.",
+            type="idempotency_error",
+        )
+    return Response(
+        saved.status,
+        saved.body,
+        {
+            "Content-Type": "application/json",
+            "Request-Id": public_id("req", 14),
+            "Stripe-Version": API_VERSION,
+            "Idempotency-Key": key,
+            "Idempotent-Replayed": "true",
+        },
+    )
+
+
+def _saved_result(engine: Engine, key: str) -> SandboxIdempotencyKey | None:
+    with Session(engine) as session:
+        saved = session.get(SandboxIdempotencyKey, key)
+        if saved is not None and saved.created < time.time() - IDEMPOTENCY_KEY_TTL:
+            session.execute(
+                delete(SandboxIdempotencyKey).where(SandboxIdempotencyKey.key == key)
+            )
+            session.commit()
+            return None
+        if saved is not None:
+            session.expunge(saved)
+        return saved
+
+
+def handle(
+    engine: Engine, method: str, path: str, query: str, body: str, headers: dict[str, str]
+) -> Response:
+    """Answer one API request as Stripe would."""
+    request_id = public_id("req", 14)
+    headers = {k.lower(): v for k, v in headers.items()}
+    try:
+        _check_key(headers)
+        route, object_id = _match(method, path)
+        raw = decode_form(query if method in ("get", "delete") else body)
+        params = check_params(route.params, raw)
+        unsupported = sorted(set(params) - route.implemented)
+        if unsupported:
+            raise SandboxError(
+                400,
+                f"The Moonly sandbox does not implement `{unsupported[0]}` on "
+                f"{method.upper()} {route.pattern.pattern.strip('^$')}; use Stripe test "
+                "mode (STRIPE_SECRET_KEY=sk_test_…) for it.",
+                param=unsupported[0],
+                code="sandbox_unsupported_parameter",
+            )
+        key = headers.get("idempotency-key") if method == "post" else None
+        fingerprint = _fingerprint(method, path, raw)
+        if key:
+            saved = _saved_result(engine, key)
+            if saved is not None:
+                return _replay(saved, fingerprint, key)
+        return _execute(engine, route, object_id, params, request_id, key, fingerprint)
+    except SandboxError as error:
+        return _response(error.status, error.body(request_id), request_id)
+
+
+def _execute(
+    engine: Engine,
+    route: Route,
+    object_id: str | None,
+    params: dict[str, Any],
+    request_id: str,
+    key: str | None,
+    fingerprint: str,
+) -> Response:
+    with Session(engine) as session:
+        ctx = Context(session, request_id, key)
+        try:
+            args = (object_id, params) if object_id is not None else (params,)
+            result = _response(200, route.handler(ctx, *args), request_id)
+        except SandboxError as error:
+            session.rollback()
+            result = _response(error.status, error.body(request_id), request_id)
+        if key:
+            result.headers["Idempotency-Key"] = key
+            session.add(
+                SandboxIdempotencyKey(
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=result.status,
+                    body=result.body,
+                    created=ctx.now,
+                )
+            )
+        try:
+            session.commit()
+        except IntegrityError:
+            # Another request with the same key committed first: answer with its result.
+            session.rollback()
+            saved = _saved_result(engine, key) if key else None
+            if saved is None:
+                raise SandboxError(
+                    409,
+                    "This request conflicted with another request made at the same "
+                    "time. Retry it.",
+                    type="invalid_request_error",
+                    code="lock_timeout",
+                ) from None
+            return _replay(saved, fingerprint, key or "")
+    return result

@@ -1,0 +1,91 @@
+"""A `stripe.HTTPClient` that answers the real SDK from the sandbox instead of the network."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from requests.structures import CaseInsensitiveDict
+from sqlalchemy import Engine
+from stripe import APIConnectionError, HTTPClient
+
+from .api import handle
+
+FAULT_KINDS = ("connection", "lost_response", "server_error")
+
+
+class Faults:
+    """Failures to inject into the next requests, for tests and demos of recovery."""
+
+    def __init__(self) -> None:
+        self._queue: deque[str] = deque()
+        self._lock = threading.Lock()
+        self.latency = 0.0
+
+    def fail_next(self, count: int = 1, kind: str = "connection") -> None:
+        """Fail the next `count` requests: before Stripe sees them ("connection"),
+        after Stripe did the work but before the answer arrived ("lost_response"),
+        or with a 500 from Stripe ("server_error")."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {FAULT_KINDS}")
+        with self._lock:
+            self._queue.extend([kind] * count)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._queue.clear()
+        self.latency = 0.0
+
+    def take(self) -> str | None:
+        with self._lock:
+            return self._queue.popleft() if self._queue else None
+
+
+class SandboxHTTPClient(HTTPClient):
+    name = "moonly-sandbox"
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.faults = Faults()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[str, int, Mapping[str, str]]:
+        fault = self.faults.take()
+        if self.faults.latency:
+            time.sleep(self.faults.latency)
+        if fault == "connection":
+            raise APIConnectionError(
+                "Could not connect to Stripe (sandbox fault injected).", should_retry=True
+            )
+        if fault == "server_error":
+            body = '{"error": {"type": "api_error", "message": "Sandbox fault injected."}}'
+            return body, 500, CaseInsensitiveDict({"Content-Type": "application/json"})
+        parts = urlsplit(url)
+        body = post_data.decode() if isinstance(post_data, bytes) else (post_data or "")
+        response = handle(
+            self.engine, method.lower(), parts.path, parts.query, body, dict(headers or {})
+        )
+        if fault == "lost_response":
+            raise APIConnectionError(
+                "The connection to Stripe closed before its answer arrived "
+                "(sandbox fault injected).",
+                should_retry=True,
+            )
+        return response.body, response.status, CaseInsensitiveDict(response.headers)
+
+    def request_stream(self, method, url, headers, post_data=None, *, _usage=None):
+        raise NotImplementedError("The sandbox does not stream responses.")
+
+    def close(self) -> None:
+        pass

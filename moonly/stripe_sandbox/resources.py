@@ -1,0 +1,331 @@
+"""Handlers for the resources the sandbox implements, returning today's object shapes."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+from sqlalchemy import select
+
+from ..ids import public_id
+from .errors import SandboxError
+from .models import SandboxObject
+from .store import Context
+
+Params = dict[str, Any]
+
+
+def _metadata(current: dict[str, str], changes: Any) -> dict[str, str]:
+    """Merge metadata as Stripe does: "" unsets a key, and metadata="" unsets all."""
+    if changes == "":
+        return {}
+    merged = dict(current)
+    for key, value in changes.items():
+        if value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+# Products
+
+
+def create_product(ctx: Context, params: Params) -> dict[str, Any]:
+    product = {
+        "id": params.get("id") or public_id("prod", 14),
+        "object": "product",
+        "active": params.get("active", True),
+        "created": ctx.now,
+        "default_price": None,
+        "description": params.get("description"),
+        "images": params.get("images", []),
+        "livemode": False,
+        "marketing_features": [
+            {"name": f["name"]} for f in params.get("marketing_features", [])
+        ],
+        "metadata": _metadata({}, params.get("metadata", {})),
+        "name": params["name"],
+        "package_dimensions": None,
+        "shippable": None,
+        "statement_descriptor": params.get("statement_descriptor"),
+        "tax_code": None,
+        "type": "service",
+        "unit_label": params.get("unit_label"),
+        "updated": ctx.now,
+        "url": params.get("url"),
+    }
+    if ctx.session.get(SandboxObject, product["id"]) is not None:
+        raise SandboxError(
+            400,
+            f"Product already exists: {product['id']}",
+            param="id",
+            code="resource_already_exists",
+        )
+    return ctx.insert(product)
+
+
+def retrieve_product(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+    return ctx.get("product", object_id).data
+
+
+def update_product(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+    row = ctx.get("product", object_id)
+    changes = {k: v for k, v in params.items() if k in ("active", "description", "name")}
+    if "metadata" in params:
+        changes["metadata"] = _metadata(row.data["metadata"], params["metadata"])
+    if changes:
+        changes["updated"] = ctx.now
+    return ctx.update(row, changes)
+
+
+def list_products(ctx: Context, params: Params) -> dict[str, Any]:
+    filters = []
+    if "active" in params:
+        filters.append(SandboxObject.data["active"].as_boolean() == params["active"])
+    return ctx.list("product", params, *filters, url="/v1/products")
+
+
+# Prices
+
+
+def _lookup_key_owner(ctx: Context, lookup_key: str) -> SandboxObject | None:
+    return ctx.session.scalars(
+        select(SandboxObject).where(SandboxObject.lookup_key == lookup_key)
+    ).first()
+
+
+def _claim_lookup_key(ctx: Context, lookup_key: str, transfer: bool) -> None:
+    owner = _lookup_key_owner(ctx, lookup_key)
+    if owner is None:
+        return
+    if not transfer:
+        raise SandboxError(
+            400,
+            f"A price (`{owner.id}`) already uses the lookup key `{lookup_key}`.",
+            param="lookup_key",
+        )
+    ctx.update(owner, {"lookup_key": None}, lookup_key=None)
+    ctx.session.flush()
+
+
+def create_price(ctx: Context, params: Params) -> dict[str, Any]:
+    if "product" not in params:
+        raise SandboxError(
+            400, "Missing required param: product.", param="product", code="parameter_missing"
+        )
+    ctx.get("product", params["product"], param="product")
+    recurring = params.get("recurring")
+    lookup_key = params.get("lookup_key")
+    if lookup_key:
+        _claim_lookup_key(ctx, lookup_key, params.get("transfer_lookup_key", False))
+    unit_amount = params.get("unit_amount")
+    price = {
+        "id": public_id("price", 24),
+        "object": "price",
+        "active": params.get("active", True),
+        "billing_scheme": "per_unit",
+        "created": ctx.now,
+        "currency": params["currency"].lower(),
+        "custom_unit_amount": None,
+        "livemode": False,
+        "lookup_key": lookup_key,
+        "metadata": _metadata({}, params.get("metadata", {})),
+        "nickname": params.get("nickname"),
+        "product": params["product"],
+        "recurring": None
+        if recurring is None
+        else {
+            "interval": recurring["interval"],
+            "interval_count": recurring.get("interval_count", 1),
+            "meter": None,
+            "trial_period_days": recurring.get("trial_period_days"),
+            "usage_type": recurring.get("usage_type", "licensed"),
+        },
+        "tax_behavior": params.get("tax_behavior", "unspecified"),
+        "tiers_mode": None,
+        "transform_quantity": None,
+        "type": "one_time" if recurring is None else "recurring",
+        "unit_amount": unit_amount,
+        "unit_amount_decimal": None if unit_amount is None else str(unit_amount),
+    }
+    return ctx.insert(price, lookup_key=lookup_key)
+
+
+def retrieve_price(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+    return ctx.get("price", object_id).data
+
+
+def update_price(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+    row = ctx.get("price", object_id)
+    changes = {k: v for k, v in params.items() if k in ("active", "nickname")}
+    columns = {}
+    if "metadata" in params:
+        changes["metadata"] = _metadata(row.data["metadata"], params["metadata"])
+    if "lookup_key" in params and params["lookup_key"] != row.lookup_key:
+        key = params["lookup_key"] or None
+        if key:
+            _claim_lookup_key(ctx, key, params.get("transfer_lookup_key", False))
+        changes["lookup_key"] = columns["lookup_key"] = key
+    return ctx.update(row, changes, **columns)
+
+
+def list_prices(ctx: Context, params: Params) -> dict[str, Any]:
+    filters = []
+    if "lookup_keys" in params:
+        filters.append(SandboxObject.lookup_key.in_(params["lookup_keys"]))
+    if "product" in params:
+        filters.append(SandboxObject.data["product"].as_string() == params["product"])
+    if "active" in params:
+        filters.append(SandboxObject.data["active"].as_boolean() == params["active"])
+    return ctx.list("price", params, *filters, url="/v1/prices")
+
+
+# Coupons
+
+
+def create_coupon(ctx: Context, params: Params) -> dict[str, Any]:
+    duration = params.get("duration", "once")
+    if ("percent_off" in params) == ("amount_off" in params):
+        raise SandboxError(
+            400, "You must pass exactly one of percent_off or amount_off.", param="percent_off"
+        )
+    if "amount_off" in params and "currency" not in params:
+        raise SandboxError(
+            400, "You must pass currency when passing amount_off.", param="currency"
+        )
+    percent_off = params.get("percent_off")
+    if percent_off is not None and not 0 < percent_off <= 100:
+        raise SandboxError.invalid("percent_off", "Invalid percent_off: must be in (0, 100]")
+    months = params.get("duration_in_months")
+    if duration == "repeating" and not months:
+        raise SandboxError(
+            400,
+            "Missing required param: duration_in_months.",
+            param="duration_in_months",
+            code="parameter_missing",
+        )
+    if duration != "repeating" and months is not None:
+        raise SandboxError.invalid(
+            "duration_in_months",
+            "duration_in_months can only be set when duration is repeating.",
+        )
+    coupon_id = params.get("id") or "".join(
+        secrets.choice(string.ascii_letters + string.digits) for _ in range(8)
+    )
+    if ctx.session.get(SandboxObject, coupon_id) is not None:
+        raise SandboxError(
+            400, "Coupon already exists.", param="id", code="resource_already_exists"
+        )
+    coupon = {
+        "id": coupon_id,
+        "object": "coupon",
+        "amount_off": params.get("amount_off"),
+        "created": ctx.now,
+        "currency": params.get("currency"),
+        "duration": duration,
+        "duration_in_months": months,
+        "livemode": False,
+        "max_redemptions": params.get("max_redemptions"),
+        "metadata": _metadata({}, params.get("metadata", {})),
+        "name": params.get("name"),
+        "percent_off": None if percent_off is None else float(percent_off),
+        "redeem_by": params.get("redeem_by"),
+        "times_redeemed": 0,
+        "valid": True,
+    }
+    return ctx.insert(coupon)
+
+
+def retrieve_coupon(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+    return ctx.get("coupon", object_id).data
+
+
+def update_coupon(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+    row = ctx.get("coupon", object_id)
+    changes = {k: v for k, v in params.items() if k == "name"}
+    if "metadata" in params:
+        changes["metadata"] = _metadata(row.data["metadata"], params["metadata"])
+    return ctx.update(row, changes)
+
+
+def delete_coupon(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+    return ctx.delete(ctx.get("coupon", object_id))
+
+
+def list_coupons(ctx: Context, params: Params) -> dict[str, Any]:
+    return ctx.list("coupon", params, url="/v1/coupons")
+
+
+# Customers
+
+_CUSTOMER_FIELDS = ("description", "email", "name", "phone", "preferred_locales")
+
+
+def create_customer(ctx: Context, params: Params) -> dict[str, Any]:
+    customer = {
+        "id": public_id("cus", 14),
+        "object": "customer",
+        "address": None,
+        "balance": params.get("balance", 0),
+        "business_name": params.get("business_name") or None,
+        "created": ctx.now,
+        "currency": None,
+        "customer_account": None,
+        "default_source": None,
+        "delinquent": False,
+        "description": params.get("description"),
+        "discount": None,
+        "email": params.get("email"),
+        "individual_name": params.get("individual_name") or None,
+        "invoice_credit_balance": {},
+        "invoice_prefix": params.get("invoice_prefix")
+        or "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8)),
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": None,
+            "footer": None,
+            "rendering_options": None,
+        },
+        "livemode": False,
+        "metadata": _metadata({}, params.get("metadata", {})),
+        "name": params.get("name"),
+        "next_invoice_sequence": params.get("next_invoice_sequence", 1),
+        "phone": params.get("phone"),
+        "preferred_locales": params.get("preferred_locales", []),
+        "shipping": None,
+        "tax_exempt": params.get("tax_exempt", "none"),
+        "test_clock": None,
+    }
+    return ctx.insert(customer, email=customer["email"])
+
+
+def retrieve_customer(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+    row = ctx.session.get(SandboxObject, object_id)
+    if row is None or row.object != "customer":
+        raise SandboxError.no_such("customer", object_id)
+    if row.deleted:
+        # Stripe answers a deleted customer's id with a stub, not a 404.
+        return {"id": row.id, "object": "customer", "deleted": True}
+    return row.data
+
+
+def update_customer(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+    row = ctx.get("customer", object_id)
+    changes = {k: v for k, v in params.items() if k in _CUSTOMER_FIELDS}
+    if "metadata" in params:
+        changes["metadata"] = _metadata(row.data["metadata"], params["metadata"])
+    return ctx.update(row, changes, email=changes.get("email", row.email))
+
+
+def delete_customer(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+    return ctx.delete(ctx.get("customer", object_id))
+
+
+def list_customers(ctx: Context, params: Params) -> dict[str, Any]:
+    filters = []
+    if "email" in params:
+        # Stripe matches the email case-sensitively.
+        filters.append(SandboxObject.email == params["email"])
+    return ctx.list("customer", params, *filters, url="/v1/customers")

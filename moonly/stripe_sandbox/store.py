@@ -1,0 +1,143 @@
+"""Reading and writing sandbox objects, and recording the events that changes cause."""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..ids import public_id
+from .errors import SandboxError
+from .models import SandboxEvent, SandboxObject
+
+API_VERSION = "2026-10-28.endive"
+
+
+@dataclass
+class Context:
+    """One API request: its session, its request id and idempotency key, and the clock."""
+
+    session: Session
+    request_id: str
+    idempotency_key: str | None
+    now_ns: int = field(default_factory=time.time_ns)
+
+    @property
+    def now(self) -> int:
+        return self.now_ns // 1_000_000_000
+
+    def get(self, kind: str, object_id: str, *, param: str = "id") -> SandboxObject:
+        row = self.session.get(SandboxObject, object_id)
+        if row is None or row.object != kind or row.deleted:
+            raise SandboxError.no_such(kind, object_id, param)
+        return row
+
+    def insert(self, data: dict[str, Any], **columns: Any) -> dict[str, Any]:
+        row = SandboxObject(
+            id=data["id"],
+            object=data["object"],
+            data=data,
+            created_ns=self.now_ns,
+            **columns,
+        )
+        self.session.add(row)
+        self.emit(f"{data['object']}.created", data)
+        return data
+
+    def update(
+        self, row: SandboxObject, changes: dict[str, Any], **columns: Any
+    ) -> dict[str, Any]:
+        """Apply changes, emitting `<object>.updated` with the previous values if any changed."""
+        data = copy.deepcopy(row.data)
+        previous = {}
+        for key, value in changes.items():
+            if data.get(key) != value:
+                previous[key] = data.get(key)
+                data[key] = value
+        if previous:
+            row.data = data
+            for name, value in columns.items():
+                setattr(row, name, value)
+            self.emit(f"{data['object']}.updated", data, previous)
+        return data
+
+    def delete(self, row: SandboxObject) -> dict[str, Any]:
+        row.deleted = True
+        row.lookup_key = None
+        self.emit(f"{row.object}.deleted", row.data)
+        return {"id": row.id, "object": row.object, "deleted": True}
+
+    def emit(
+        self,
+        event_type: str,
+        obj: dict[str, Any],
+        previous: dict[str, Any] | None = None,
+    ) -> None:
+        data: dict[str, Any] = {"object": copy.deepcopy(obj)}
+        if previous is not None:
+            data["previous_attributes"] = previous
+        event = {
+            "id": public_id("evt", 24),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": self.now,
+            "data": data,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": self.request_id, "idempotency_key": self.idempotency_key},
+            "type": event_type,
+        }
+        self.session.add(
+            SandboxEvent(
+                id=event["id"],
+                type=event_type,
+                data=event,
+                # Keep events in the order they were made within one request.
+                created_ns=time.time_ns(),
+                next_attempt_at=self.now,
+            )
+        )
+
+    def list(
+        self, kind: str, params: dict[str, Any], *filters: Any, url: str
+    ) -> dict[str, Any]:
+        """A page of objects, newest first, with Stripe's cursor parameters."""
+        limit = params.get("limit", 10)
+        if not 1 <= limit <= 100:
+            raise SandboxError.invalid(
+                "limit", "Invalid limit: must be between 1 and 100", code="parameter_invalid_integer"
+            )
+        query = select(SandboxObject).where(
+            SandboxObject.object == kind, SandboxObject.deleted.is_(False), *filters
+        )
+        if "starting_after" in params:
+            cursor = self.get(kind, params["starting_after"], param="starting_after")
+            query = query.where(SandboxObject.created_ns < cursor.created_ns)
+        if "ending_before" in params:
+            cursor = self.get(kind, params["ending_before"], param="ending_before")
+            query = query.where(SandboxObject.created_ns > cursor.created_ns)
+            rows = list(
+                self.session.scalars(
+                    query.order_by(SandboxObject.created_ns.asc()).limit(limit + 1)
+                )
+            )[::-1]
+            has_more = len(rows) > limit
+            rows = rows[-limit:]
+        else:
+            rows = list(
+                self.session.scalars(
+                    query.order_by(SandboxObject.created_ns.desc()).limit(limit + 1)
+                )
+            )
+            has_more = len(rows) > limit
+            rows = rows[:limit]
+        return {
+            "object": "list",
+            "data": [row.data for row in rows],
+            "has_more": has_more,
+            "url": url,
+        }

@@ -1,0 +1,7 @@
+"""Time helpers: timezone-aware UTC everywhere."""
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
