@@ -45,7 +45,9 @@ def derive_sandbox_webhook_secret(app: Flask) -> None:
 
 def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+        )
     # The SDK logs every request at INFO; keep its warnings only.
     logging.getLogger("stripe").setLevel(logging.WARNING)
 
@@ -102,7 +104,10 @@ def register_errorhandlers(app: Flask) -> None:
         403: ("Forbidden", "You cannot open this page."),
         404: ("Page not found", "There is nothing at this address."),
         405: ("Method not allowed", "This page does not accept that kind of request."),
-        500: ("Something went wrong", "We could not finish that. Nothing was charged; try again."),
+        500: (
+            "Something went wrong",
+            "We could not finish that. Nothing was charged; try again.",
+        ),
     }
 
     def render_error(code: int, message: str | None = None):
@@ -115,7 +120,9 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_error(400, "This form expired. Go back, reload the page and try again.")
+        return render_error(
+            400, "This form expired. Go back, reload the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

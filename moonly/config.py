@@ -134,9 +134,9 @@ def testing_settings() -> dict:
     settings = base_settings()
     settings.update(
         TESTING=True,
-        SECRET_KEY="testing-only-not-a-secret",
+        SECRET_KEY="testing-only-not-a-secret",  # noqa: S106 - tests only
         STRIPE_SECRET_KEY=None,
-        STRIPE_WEBHOOK_SECRET="whsec_testing_only",
+        STRIPE_WEBHOOK_SECRET="whsec_testing_only",  # noqa: S106 - tests only
         STRIPE_MAX_NETWORK_RETRIES=0,
         STRIPE_SANDBOX_DELIVER=False,
         MOONLY_DEMO=True,

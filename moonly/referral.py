@@ -6,8 +6,8 @@ import base64
 import binascii
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from flask import Response, current_app, request
 
@@ -35,9 +35,7 @@ def clean_name(value: str | None) -> str | None:
     """Return a display name with control characters dropped, or None if empty."""
     if not value:
         return None
-    kept = "".join(
-        ch for ch in value if unicodedata.category(ch)[0] != "C"
-    ).strip()
+    kept = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C").strip()
     return kept[:_MAX_NAME] or None
 
 
@@ -47,7 +45,9 @@ def decode_cello_name(value: str | None) -> str | None:
         return None
     padded = value + "=" * (-len(value) % 4)
     try:
-        raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+        raw = base64.b64decode(
+            padded.replace("-", "+").replace("_", "/"), validate=True
+        )
         return clean_name(raw.decode("utf-8"))
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None

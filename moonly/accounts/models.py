@@ -23,7 +23,9 @@ class Organization(db.Model):
         String(32), unique=True, default=partial(public_id, "org")
     )
     name: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
 
 
 class User(UserMixin, db.Model):
@@ -49,7 +51,9 @@ class User(UserMixin, db.Model):
     stripe_customer_error: Mapped[str | None] = mapped_column(Text)
     stripe_customer_attempts: Mapped[int] = mapped_column(default=0)
 
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
 
     def get_id(self) -> str:
         return self.public_id

@@ -44,14 +44,20 @@ def password_problem(password: str, email: str = "") -> str | None:
         return f"Use at most {MAX_PASSWORD} characters."
     lowered = password.lower()
     local_part = email.split("@")[0].lower()
-    if lowered in _COMMON or len(set(lowered)) < 4 or (local_part and local_part in lowered):
+    if (
+        lowered in _COMMON
+        or len(set(lowered)) < 4
+        or (local_part and local_part in lowered)
+    ):
         return "This password is too easy to guess. Try a few unrelated words."
     return None
 
 
 def email_taken(email: str) -> bool:
     return (
-        db.session.scalar(select(func.count()).select_from(User).where(User.email == email))
+        db.session.scalar(
+            select(func.count()).select_from(User).where(User.email == email)
+        )
         > 0
     )
 
@@ -63,12 +69,19 @@ class Referral:
 
 
 def sign_up(
-    *, name: str, email: str, password: str, organization: str | None, referral: Referral
+    *,
+    name: str,
+    email: str,
+    password: str,
+    organization: str | None,
+    referral: Referral,
 ) -> User:
     """Create the user (and organization), then report the signup for attribution."""
     email = normalize_email(email)
     if email_taken(email):
-        raise SignupError("email", "An account with this email already exists. Log in instead.")
+        raise SignupError(
+            "email", "An account with this email already exists. Log in instead."
+        )
     user = User(
         email=email,
         name=name.strip(),

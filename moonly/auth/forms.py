@@ -23,10 +23,15 @@ class SignupForm(FlaskForm):
         validators=[
             InputRequired("Enter your email address."),
             Length(max=254),
-            Email("Enter a valid email address, like ana@example.com.", check_deliverability=False),
+            Email(
+                "Enter a valid email address, like ana@example.com.",
+                check_deliverability=False,
+            ),
         ],
     )
-    password = PasswordField("Password", validators=[InputRequired("Choose a password.")])
+    password = PasswordField(
+        "Password", validators=[InputRequired("Choose a password.")]
+    )
     organization = StringField(
         "Organization", filters=[_strip], validators=[Optional(), Length(max=120)]
     )
@@ -41,7 +46,11 @@ class SignupForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Email", filters=[_strip], validators=[InputRequired("Enter your email address.")]
+        "Email",
+        filters=[_strip],
+        validators=[InputRequired("Enter your email address.")],
     )
-    password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
+    password = PasswordField(
+        "Password", validators=[InputRequired("Enter your password.")]
+    )
     next = HiddenField()

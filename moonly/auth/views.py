@@ -45,7 +45,9 @@ def signup():
     ucc, _ = resolve_ucc(None)
     offer = new_user_offer() if ucc else None
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/signup.html", form=form, offer=offer, invite=None), status
+    return render_template(
+        "auth/signup.html", form=form, offer=offer, invite=None
+    ), status
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -98,7 +98,9 @@ class _OfferCache:
 
 def new_user_offer() -> Offer | None:
     """The new-user discount as Stripe holds it, cached; None if it cannot be read."""
-    cache: _OfferCache = current_app.extensions.setdefault("moonly.offer", _OfferCache())
+    cache: _OfferCache = current_app.extensions.setdefault(
+        "moonly.offer", _OfferCache()
+    )
     if time.monotonic() - cache.fetched_at < OFFER_CACHE_SECONDS:
         return cache.offer
     try:
@@ -160,8 +162,13 @@ def bootstrap() -> list[str]:
             lines.append(f"created  product Moonly {plan.name} ({product.id})")
         amount = plan.monthly_cents if interval == "month" else plan.yearly_cents
         price = stripe_api.create_price(
-            product_id=product.id, lookup_key=lookup_key, unit_amount=amount, interval=interval
+            product_id=product.id,
+            lookup_key=lookup_key,
+            unit_amount=amount,
+            interval=interval,
         )
-        lines.append(f"created  price {lookup_key} {format_usd(amount)}/{interval} ({price.id})")
+        lines.append(
+            f"created  price {lookup_key} {format_usd(amount)}/{interval} ({price.id})"
+        )
     current_app.extensions.pop("moonly.offer", None)
     return lines

@@ -9,11 +9,17 @@ from flask.cli import AppGroup
 from ..extensions import db
 from . import catalog, customers, stripe_api
 
-stripe_cli = AppGroup("stripe", help="Stripe catalog, customers and the offline sandbox.")
+stripe_cli = AppGroup(
+    "stripe", help="Stripe catalog, customers and the offline sandbox."
+)
 
 
 def _where() -> str:
-    return "the offline sandbox" if stripe_api.is_sandbox() else "Stripe (STRIPE_SECRET_KEY)"
+    return (
+        "the offline sandbox"
+        if stripe_api.is_sandbox()
+        else "Stripe (STRIPE_SECRET_KEY)"
+    )
 
 
 @stripe_cli.command("bootstrap")
@@ -23,7 +29,9 @@ def bootstrap_command() -> None:
     try:
         lines = catalog.bootstrap()
     except stripe_api.StripeError as error:
-        raise click.ClickException(f"Stripe refused: {error.user_message or error}") from None
+        raise click.ClickException(
+            f"Stripe refused: {error.user_message or error}"
+        ) from None
     for line in lines:
         click.echo("  " + line)
 
@@ -61,7 +69,9 @@ def sandbox_reset_command(yes: bool) -> None:
     """Offline: forget every object and event in the sandbox."""
     _require_sandbox()
     if not yes:
-        click.confirm("Delete every object and event in the offline Stripe sandbox?", abort=True)
+        click.confirm(
+            "Delete every object and event in the offline Stripe sandbox?", abort=True
+        )
     from ..stripe_sandbox import reset
 
     reset(db.engine)

@@ -36,7 +36,10 @@ def _existing_customer_id(user: User) -> str | None:
     late retry from making a second customer.
     """
     for customer in stripe_api.customers_with_email(user.email):
-        if customer.metadata and customer.metadata.to_dict().get("new_user_id") == user.public_id:
+        if (
+            customer.metadata
+            and customer.metadata.to_dict().get("new_user_id") == user.public_id
+        ):
             return customer.id
     return None
 
@@ -62,9 +65,15 @@ def ensure_customer(user: User) -> str | None:
             ).id
     except stripe_api.StripeError as error:
         user.stripe_customer_attempts += 1
-        user.stripe_customer_error = f"{type(error).__name__}: {error.user_message or error}"
+        user.stripe_customer_error = (
+            f"{type(error).__name__}: {error.user_message or error}"
+        )
         db.session.commit()
-        log.warning("Stripe customer for %s not created: %s", user.public_id, type(error).__name__)
+        log.warning(
+            "Stripe customer for %s not created: %s",
+            user.public_id,
+            type(error).__name__,
+        )
         return None
     user.stripe_customer_attempts += 1
     user.stripe_customer_id = customer_id

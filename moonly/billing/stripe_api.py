@@ -27,13 +27,16 @@ def build_client() -> stripe.StripeClient:
     config = current_app.config
     retries = int(config["STRIPE_MAX_NETWORK_RETRIES"])
     if config.get("STRIPE_SECRET_KEY"):
-        return stripe.StripeClient(config["STRIPE_SECRET_KEY"], max_network_retries=retries)
+        return stripe.StripeClient(
+            config["STRIPE_SECRET_KEY"], max_network_retries=retries
+        )
     from ..stripe_sandbox import SandboxHTTPClient
 
+    sandbox = current_app.extensions["moonly.stripe_sandbox"] = SandboxHTTPClient(
+        db.engine
+    )
     return stripe.StripeClient(
-        SANDBOX_API_KEY,
-        http_client=SandboxHTTPClient(db.engine),
-        max_network_retries=retries,
+        SANDBOX_API_KEY, http_client=sandbox, max_network_retries=retries
     )
 
 
@@ -109,8 +112,14 @@ def prices_by_lookup_key(lookup_keys: list[str]) -> dict[str, stripe.Price]:
 def products_by_plan() -> dict[str, stripe.Product]:
     """Active products that `flask stripe bootstrap` made, by their `moonly_plan` metadata."""
     found: dict[str, stripe.Product] = {}
-    for product in client().v1.products.list(params={"active": True, "limit": 100}).auto_paging_iter():
-        plan = product.metadata.to_dict().get("moonly_plan") if product.metadata else None
+    for product in (
+        client()
+        .v1.products.list(params={"active": True, "limit": 100})
+        .auto_paging_iter()
+    ):
+        plan = (
+            product.metadata.to_dict().get("moonly_plan") if product.metadata else None
+        )
         if plan:
             found.setdefault(plan, product)
     return found
@@ -118,7 +127,11 @@ def products_by_plan() -> dict[str, stripe.Product]:
 
 def create_product(*, plan: str, name: str, description: str) -> stripe.Product:
     return client().v1.products.create(
-        params={"name": name, "description": description, "metadata": {"moonly_plan": plan}},
+        params={
+            "name": name,
+            "description": description,
+            "metadata": {"moonly_plan": plan},
+        },
     )
 
 

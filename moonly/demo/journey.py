@@ -23,7 +23,10 @@ def _customer(user: User) -> dict[str, Any]:
     try:
         customer = stripe_api.retrieve_customer(user.stripe_customer_id)
     except stripe_api.StripeError as error:
-        return {"customer": None, "error": f"{type(error).__name__}: {error.user_message or error}"}
+        return {
+            "customer": None,
+            "error": f"{type(error).__name__}: {error.user_message or error}",
+        }
     return {
         "customer": customer.to_dict(recursive=True, for_json=True),
         "dashboard_url": stripe_api.dashboard_url("customers", customer.id),

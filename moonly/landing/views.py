@@ -34,7 +34,9 @@ def index():
     """Show the product page, with a welcome banner for an invited visitor."""
     invite = invite_from_args(request.args)
     offer = new_user_offer() if invite else None
-    return render_template("landing/index.html", invite=invite, offer=offer, plans=PLANS)
+    return render_template(
+        "landing/index.html", invite=invite, offer=offer, plans=PLANS
+    )
 
 
 @bp.get("/account")

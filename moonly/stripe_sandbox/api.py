@@ -6,8 +6,9 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
@@ -35,45 +36,99 @@ class Route:
     implemented: frozenset[str]
 
 
-def _route(method: str, path: str, params: type, handler: Callable, implemented: str = ""):
+def _route(
+    method: str, path: str, params: type, handler: Callable, implemented: str = ""
+):
     regex = re.compile("^" + path.replace("{id}", "(?P<id>[^/]+)") + "$")
     return Route(method, regex, params, handler, frozenset(implemented.split()))
 
 
 _LIST = "limit starting_after ending_before"
 ROUTES = [
-    _route("post", "/v1/products", sp.ProductCreateParams, r.create_product,
-           "id name active description images marketing_features metadata "
-           "statement_descriptor unit_label url"),
-    _route("get", "/v1/products", sp.ProductListParams, r.list_products, _LIST + " active"),
+    _route(
+        "post",
+        "/v1/products",
+        sp.ProductCreateParams,
+        r.create_product,
+        "id name active description images marketing_features metadata "
+        "statement_descriptor unit_label url",
+    ),
+    _route(
+        "get", "/v1/products", sp.ProductListParams, r.list_products, _LIST + " active"
+    ),
     _route("get", "/v1/products/{id}", sp.ProductRetrieveParams, r.retrieve_product),
-    _route("post", "/v1/products/{id}", sp.ProductUpdateParams, r.update_product,
-           "active description name metadata"),
-    _route("post", "/v1/prices", sp.PriceCreateParams, r.create_price,
-           "currency product unit_amount recurring lookup_key transfer_lookup_key "
-           "nickname metadata active tax_behavior"),
-    _route("get", "/v1/prices", sp.PriceListParams, r.list_prices,
-           _LIST + " lookup_keys product active"),
+    _route(
+        "post",
+        "/v1/products/{id}",
+        sp.ProductUpdateParams,
+        r.update_product,
+        "active description name metadata",
+    ),
+    _route(
+        "post",
+        "/v1/prices",
+        sp.PriceCreateParams,
+        r.create_price,
+        "currency product unit_amount recurring lookup_key transfer_lookup_key "
+        "nickname metadata active tax_behavior",
+    ),
+    _route(
+        "get",
+        "/v1/prices",
+        sp.PriceListParams,
+        r.list_prices,
+        _LIST + " lookup_keys product active",
+    ),
     _route("get", "/v1/prices/{id}", sp.PriceRetrieveParams, r.retrieve_price),
-    _route("post", "/v1/prices/{id}", sp.PriceUpdateParams, r.update_price,
-           "active nickname metadata lookup_key transfer_lookup_key"),
-    _route("post", "/v1/coupons", sp.CouponCreateParams, r.create_coupon,
-           "id name duration duration_in_months percent_off amount_off currency "
-           "max_redemptions redeem_by metadata"),
+    _route(
+        "post",
+        "/v1/prices/{id}",
+        sp.PriceUpdateParams,
+        r.update_price,
+        "active nickname metadata lookup_key transfer_lookup_key",
+    ),
+    _route(
+        "post",
+        "/v1/coupons",
+        sp.CouponCreateParams,
+        r.create_coupon,
+        "id name duration duration_in_months percent_off amount_off currency "
+        "max_redemptions redeem_by metadata",
+    ),
     _route("get", "/v1/coupons", sp.CouponListParams, r.list_coupons, _LIST),
     _route("get", "/v1/coupons/{id}", sp.CouponRetrieveParams, r.retrieve_coupon),
-    _route("post", "/v1/coupons/{id}", sp.CouponUpdateParams, r.update_coupon,
-           "name metadata"),
+    _route(
+        "post",
+        "/v1/coupons/{id}",
+        sp.CouponUpdateParams,
+        r.update_coupon,
+        "name metadata",
+    ),
     _route("delete", "/v1/coupons/{id}", sp.CouponDeleteParams, r.delete_coupon),
-    _route("post", "/v1/customers", sp.CustomerCreateParams, r.create_customer,
-           "email name description phone metadata preferred_locales balance "
-           "business_name individual_name invoice_prefix next_invoice_sequence "
-           "tax_exempt"),
-    _route("get", "/v1/customers", sp.CustomerListParams, r.list_customers,
-           _LIST + " email"),
+    _route(
+        "post",
+        "/v1/customers",
+        sp.CustomerCreateParams,
+        r.create_customer,
+        "email name description phone metadata preferred_locales balance "
+        "business_name individual_name invoice_prefix next_invoice_sequence "
+        "tax_exempt",
+    ),
+    _route(
+        "get",
+        "/v1/customers",
+        sp.CustomerListParams,
+        r.list_customers,
+        _LIST + " email",
+    ),
     _route("get", "/v1/customers/{id}", sp.CustomerRetrieveParams, r.retrieve_customer),
-    _route("post", "/v1/customers/{id}", sp.CustomerUpdateParams, r.update_customer,
-           "email name description phone metadata preferred_locales"),
+    _route(
+        "post",
+        "/v1/customers/{id}",
+        sp.CustomerUpdateParams,
+        r.update_customer,
+        "email name description phone metadata preferred_locales",
+    ),
     _route("delete", "/v1/customers/{id}", sp.CustomerDeleteParams, r.delete_customer),
 ]
 
@@ -92,7 +147,9 @@ def _match(method: str, path: str) -> tuple[Route, str | None]:
             if found:
                 return route, found.groupdict().get("id")
     raise SandboxError(
-        404, f"Unrecognized request URL ({method.upper()}: {path}).", type="invalid_request_error"
+        404,
+        f"Unrecognized request URL ({method.upper()}: {path}).",
+        type="invalid_request_error",
     )
 
 
@@ -112,7 +169,9 @@ def _fingerprint(method: str, path: str, raw: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _response(status: int, body: dict[str, Any], request_id: str, **extra: str) -> Response:
+def _response(
+    status: int, body: dict[str, Any], request_id: str, **extra: str
+) -> Response:
     headers = {
         "Content-Type": "application/json",
         "Request-Id": request_id,
@@ -159,7 +218,12 @@ def _saved_result(engine: Engine, key: str) -> SandboxIdempotencyKey | None:
 
 
 def handle(
-    engine: Engine, method: str, path: str, query: str, body: str, headers: dict[str, str]
+    engine: Engine,
+    method: str,
+    path: str,
+    query: str,
+    body: str,
+    headers: dict[str, str],
 ) -> Response:
     """Answer one API request as Stripe would."""
     request_id = public_id("req", 14)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
@@ -66,15 +67,23 @@ class SandboxHTTPClient(HTTPClient):
             time.sleep(self.faults.latency)
         if fault == "connection":
             raise APIConnectionError(
-                "Could not connect to Stripe (sandbox fault injected).", should_retry=True
+                "Could not connect to Stripe (sandbox fault injected).",
+                should_retry=True,
             )
         if fault == "server_error":
-            body = '{"error": {"type": "api_error", "message": "Sandbox fault injected."}}'
+            body = (
+                '{"error": {"type": "api_error", "message": "Sandbox fault injected."}}'
+            )
             return body, 500, CaseInsensitiveDict({"Content-Type": "application/json"})
         parts = urlsplit(url)
         body = post_data.decode() if isinstance(post_data, bytes) else (post_data or "")
         response = handle(
-            self.engine, method.lower(), parts.path, parts.query, body, dict(headers or {})
+            self.engine,
+            method.lower(),
+            parts.path,
+            parts.query,
+            body,
+            dict(headers or {}),
         )
         if fault == "lost_response":
             raise APIConnectionError(

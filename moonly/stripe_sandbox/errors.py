@@ -25,11 +25,11 @@ class SandboxError(Exception):
         self.extra = extra or {}
 
     @classmethod
-    def invalid(cls, param: str, message: str, code: str | None = None) -> "SandboxError":
+    def invalid(cls, param: str, message: str, code: str | None = None) -> SandboxError:
         return cls(400, message, param=param, code=code or "parameter_invalid_string")
 
     @classmethod
-    def no_such(cls, kind: str, object_id: str, param: str = "id") -> "SandboxError":
+    def no_such(cls, kind: str, object_id: str, param: str = "id") -> SandboxError:
         return cls(
             404,
             f"No such {kind}: '{object_id}'",
@@ -41,8 +41,8 @@ class SandboxError(Exception):
         error: dict[str, Any] = {"type": self.type, "message": self.message}
         if self.code:
             error["code"] = self.code
-            error["doc_url"] = "https://docs.stripe.com/error-codes/" + self.code.replace(
-                "_", "-"
+            error["doc_url"] = (
+                "https://docs.stripe.com/error-codes/" + self.code.replace("_", "-")
             )
         if self.param:
             error["param"] = self.param

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import typing
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -54,7 +54,7 @@ def _resolve(tp: Any, module: str) -> Any:
     return tp
 
 
-@lru_cache(maxsize=None)
+@cache
 def fields_of(cls: type) -> dict[str, Any]:
     """The request fields a params TypedDict declares, with their types resolved."""
     return {
@@ -73,7 +73,7 @@ def coerce(value: Any, tp: Any, param: str, module: str) -> Any:
     tp = _resolve(tp, module)
     origin = typing.get_origin(tp)
     if origin is typing.Union or type(tp).__name__ == "UnionType":
-        options = typing.get_args(tp)
+        options = _strict(typing.get_args(tp))
         problem: SandboxError | None = None
         # Prefer the richest reading: objects, then lists, then scalars.
         for option in sorted(options, key=_specificity):
@@ -94,16 +94,20 @@ def coerce(value: Any, tp: Any, param: str, module: str) -> Any:
         if not isinstance(value, dict):
             raise SandboxError.invalid(param, f"Invalid object: {param} must be a hash")
         return check_params(tp, value, parent=param)
-    if origin in (list, typing.List):
+    if origin is list:
         (item_type,) = typing.get_args(tp)
         if isinstance(value, dict) and all(k.isdigit() for k in value):
             items = [value[k] for k in sorted(value, key=int)]
         elif isinstance(value, list):
             items = value
         else:
-            raise SandboxError.invalid(param, f"Invalid array: {param} must be an array")
-        return [coerce(v, item_type, f"{param}[{i}]", module) for i, v in enumerate(items)]
-    if origin in (dict, typing.Dict) or origin is UntypedStripeObject:
+            raise SandboxError.invalid(
+                param, f"Invalid array: {param} must be an array"
+            )
+        return [
+            coerce(v, item_type, f"{param}[{i}]", module) for i, v in enumerate(items)
+        ]
+    if origin is dict or origin is UntypedStripeObject:
         if not isinstance(value, dict):
             raise SandboxError.invalid(param, f"Invalid object: {param} must be a hash")
         for k, v in value.items():
@@ -133,10 +137,21 @@ def coerce(value: Any, tp: Any, param: str, module: str) -> Any:
     return value
 
 
+def _strict(options: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the SDK's forward-compatible `str` beside an enum: `Literal["month", …] | str`
+    types new values the SDK may meet, but the API itself refuses values it doesn't know."""
+    enum = any(
+        typing.get_origin(o) is typing.Literal
+        and any(a != "" for a in typing.get_args(o))
+        for o in options
+    )
+    return tuple(o for o in options if o is not str) if enum else options
+
+
 def _specificity(tp: Any) -> int:
     if typing_extensions.is_typeddict(tp):
         return -2
-    if typing.get_origin(tp) in (list, typing.List, dict, typing.Dict):
+    if typing.get_origin(tp) in (list, dict):
         return -1
     return 0
 

@@ -72,7 +72,9 @@ def retrieve_product(ctx: Context, object_id: str, params: Params) -> dict[str, 
 
 def update_product(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
     row = ctx.get("product", object_id)
-    changes = {k: v for k, v in params.items() if k in ("active", "description", "name")}
+    changes = {
+        k: v for k, v in params.items() if k in ("active", "description", "name")
+    }
     if "metadata" in params:
         changes["metadata"] = _metadata(row.data["metadata"], params["metadata"])
     if changes:
@@ -113,7 +115,10 @@ def _claim_lookup_key(ctx: Context, lookup_key: str, transfer: bool) -> None:
 def create_price(ctx: Context, params: Params) -> dict[str, Any]:
     if "product" not in params:
         raise SandboxError(
-            400, "Missing required param: product.", param="product", code="parameter_missing"
+            400,
+            "Missing required param: product.",
+            param="product",
+            code="parameter_missing",
         )
     ctx.get("product", params["product"], param="product")
     recurring = params.get("recurring")
@@ -189,7 +194,9 @@ def create_coupon(ctx: Context, params: Params) -> dict[str, Any]:
     duration = params.get("duration", "once")
     if ("percent_off" in params) == ("amount_off" in params):
         raise SandboxError(
-            400, "You must pass exactly one of percent_off or amount_off.", param="percent_off"
+            400,
+            "You must pass exactly one of percent_off or amount_off.",
+            param="percent_off",
         )
     if "amount_off" in params and "currency" not in params:
         raise SandboxError(
@@ -197,7 +204,9 @@ def create_coupon(ctx: Context, params: Params) -> dict[str, Any]:
         )
     percent_off = params.get("percent_off")
     if percent_off is not None and not 0 < percent_off <= 100:
-        raise SandboxError.invalid("percent_off", "Invalid percent_off: must be in (0, 100]")
+        raise SandboxError.invalid(
+            "percent_off", "Invalid percent_off: must be in (0, 100]"
+        )
     months = params.get("duration_in_months")
     if duration == "repeating" and not months:
         raise SandboxError(
@@ -281,7 +290,9 @@ def create_customer(ctx: Context, params: Params) -> dict[str, Any]:
         "individual_name": params.get("individual_name") or None,
         "invoice_credit_balance": {},
         "invoice_prefix": params.get("invoice_prefix")
-        or "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8)),
+        or "".join(
+            secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8)
+        ),
         "invoice_settings": {
             "custom_fields": None,
             "default_payment_method": None,

@@ -109,7 +109,9 @@ class Context:
         limit = params.get("limit", 10)
         if not 1 <= limit <= 100:
             raise SandboxError.invalid(
-                "limit", "Invalid limit: must be between 1 and 100", code="parameter_invalid_integer"
+                "limit",
+                "Invalid limit: must be between 1 and 100",
+                code="parameter_invalid_integer",
             )
         query = select(SandboxObject).where(
             SandboxObject.object == kind, SandboxObject.deleted.is_(False), *filters

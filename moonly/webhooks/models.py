@@ -20,6 +20,8 @@ class StripeEvent(db.Model):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # The customer the event is about, so a journey can list its events.
     customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)

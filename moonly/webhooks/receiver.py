@@ -40,15 +40,20 @@ def receive(payload: bytes, signature: str | None) -> Receipt:
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
         raise WebhookRejected(
-            503, "STRIPE_WEBHOOK_SECRET is not set: unverified events are never accepted."
+            503,
+            "STRIPE_WEBHOOK_SECRET is not set: unverified events are never accepted.",
         )
     if not signature:
         raise WebhookRejected(400, "Missing Stripe-Signature header.")
     try:
-        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, 300)
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature, secret, 300
+        )
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
-        raise WebhookRejected(400, "Invalid signature or timestamp outside tolerance.") from None
+        raise WebhookRejected(
+            400, "Invalid signature or timestamp outside tolerance."
+        ) from None
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
         raise WebhookRejected(400, "The body is not a Stripe event.")
     obj = (event.get("data") or {}).get("object") or {}

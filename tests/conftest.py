@@ -1,0 +1,189 @@
+"""Fixtures: a fresh database per test (SQLite by default, PostgreSQL with DATABASE_URL),
+migrated by the project's own Alembic migrations, and the real SDK against the sandbox."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from moonly import create_app
+from moonly.config import database_url
+from moonly.extensions import db
+
+PG_URL = os.environ.get("DATABASE_URL", "").strip()
+TABLES = (
+    "users",
+    "organizations",
+    "stripe_events",
+    "sandbox_objects",
+    "sandbox_idempotency_keys",
+    "sandbox_events",
+)
+STRONG_PASSWORD = "correct horse battery staple"
+
+
+def _migrate(url: str) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url}, env="testing")
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> str:
+    """Run the migrations once: into a template SQLite file, or a clean PostgreSQL schema."""
+    if PG_URL:
+        url = database_url(PG_URL)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        _migrate(url)
+        return url
+    template = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    _migrate(f"sqlite:///{template}")
+    return str(template)
+
+
+@pytest.fixture
+def database_uri(migrated_database, tmp_path) -> str:
+    if PG_URL:
+        engine = create_engine(migrated_database)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return migrated_database
+    path = tmp_path / "moonly.sqlite3"
+    shutil.copy(migrated_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def make_app(database_uri):
+    """Build an app on this test's database, with settings overridden as needed."""
+    apps = []
+
+    def factory(**overrides):
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": database_uri, **overrides}, env="testing"
+        )
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def stripe(app):
+    """The app's own StripeClient (talking to the sandbox), inside an app context."""
+    from moonly.billing import stripe_api
+
+    with app.app_context():
+        yield stripe_api.client()
+
+
+@pytest.fixture
+def sandbox(app):
+    """The sandbox's HTTP client, for its fault switch."""
+    from moonly.billing import stripe_api
+
+    with app.app_context():
+        stripe_api.client()
+        yield app.extensions["moonly.stripe_sandbox"]
+
+
+@pytest.fixture
+def catalog(app, runner):
+    result = runner.invoke(args=["stripe", "bootstrap"])
+    assert result.exit_code == 0, result.output
+
+
+def csrf_token(html: str) -> str:
+    found = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', html
+    ) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def signup(
+        self,
+        email="ana@example.com",
+        *,
+        name="Ana Lima",
+        password=STRONG_PASSWORD,
+        organization="",
+        ucc="",
+        follow=False,
+    ):
+        page = self.client.get("/signup")
+        return self.client.post(
+            "/signup",
+            data={
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+                "name": name,
+                "email": email,
+                "password": password,
+                "organization": organization,
+                "ucc": ucc,
+            },
+            follow_redirects=follow,
+        )
+
+    def login(self, email="ana@example.com", password=STRONG_PASSWORD, next_url=None):
+        page = self.client.get("/login")
+        data = {
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": email,
+            "password": password,
+        }
+        if next_url is not None:
+            data["next"] = next_url
+        return self.client.post("/login", data=data)
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch):
+    """Hash with fewer rounds in tests; the algorithm and the checks stay the same."""
+    import werkzeug.security
+
+    real = werkzeug.security.generate_password_hash
+
+    def quick(password, method="scrypt:1024:8:1", salt_length=16):
+        return real(password, method=method, salt_length=salt_length)
+
+    monkeypatch.setattr("moonly.accounts.service.generate_password_hash", quick)

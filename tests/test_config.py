@@ -1,0 +1,73 @@
+import pytest
+
+from moonly import create_app
+from moonly.config import ConfigError, database_url, load_settings
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        create_app(env="production")
+
+
+def test_production_refuses_the_sandbox_unless_asked(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 64)
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    monkeypatch.delenv("STRIPE_SANDBOX", raising=False)
+    with pytest.raises(ConfigError, match="STRIPE_SECRET_KEY is not set"):
+        load_settings("production")
+    monkeypatch.setenv("STRIPE_SANDBOX", "1")
+    settings = load_settings("production")
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["MOONLY_DEMO"] is False
+
+
+def test_production_demo_is_off_unless_set(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 64)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
+    monkeypatch.setenv("MOONLY_DEMO", "1")
+    assert load_settings("production")["MOONLY_DEMO"] is True
+
+
+def test_development_turns_demo_on(monkeypatch):
+    monkeypatch.delenv("MOONLY_DEMO", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "dev")
+    assert load_settings("development")["MOONLY_DEMO"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MOONLY_REFERRAL_FLOW", "sometimes"),
+        ("CELLO_ENV", "staging"),
+        ("MOONLY_ENV", "prod"),
+    ],
+)
+def test_bad_choices_are_refused_with_a_clear_message(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
+def test_database_url_gets_the_psycopg_driver(monkeypatch, given, expected):
+    monkeypatch.setenv("DATABASE_URL", given)
+    assert database_url("sqlite://") == expected
+
+
+def test_sandbox_webhook_url_follows_host_and_port(monkeypatch):
+    monkeypatch.setenv("HOST", "127.0.0.2")
+    monkeypatch.setenv("PORT", "5001")
+    monkeypatch.delenv("STRIPE_SANDBOX_WEBHOOK_URL", raising=False)
+    assert (
+        load_settings("testing")["STRIPE_SANDBOX_WEBHOOK_URL"]
+        == "http://127.0.0.2:5001/webhooks/stripe"
+    )

@@ -1,0 +1,41 @@
+from test_webhooks import SECRET, URL, poster_for
+
+from moonly.extensions import db
+from moonly.stripe_sandbox import deliver_due
+
+
+def test_journey_shows_user_and_customer_as_stripe_holds_it(app, client, auth):
+    auth.signup(email="ana@example.com", organization="Acme", ucc="test")
+    with app.app_context():
+        deliver_due(db.engine, URL, SECRET, poster_for(client))
+    response = client.get("/demo/api/journey?email=Ana@Example.com")
+    assert response.status_code == 200
+    body = response.json
+    assert set(body) >= {"user", "stripe", "webhook_events", "cello_events"}
+    user = body["user"]
+    assert user["email"] == "ana@example.com"
+    assert (user["ucc"], user["ucc_source"]) == ("test", "form")
+    customer = body["stripe"]["customer"]
+    assert customer["object"] == "customer"
+    assert customer["metadata"] == {
+        "cello_ucc": "test",
+        "new_user_id": user["id"],
+        "new_user_organization_id": user["organization_id"],
+    }
+    assert [e["type"] for e in body["webhook_events"]] == ["customer.created"]
+    assert body["cello_events"] == []
+
+
+def test_journey_needs_an_email(client):
+    response = client.get("/demo/api/journey")
+    assert response.status_code == 400
+    assert "email" in response.json["error"]
+
+
+def test_journey_of_unknown_email_is_404(client):
+    assert client.get("/demo/api/journey?email=nobody@example.com").status_code == 404
+
+
+def test_journey_is_absent_when_demo_is_off(make_app, auth):
+    client = make_app(MOONLY_DEMO=False).test_client()
+    assert client.get("/demo/api/journey?email=ana@example.com").status_code == 404

@@ -1,0 +1,127 @@
+import re
+
+import pytest
+
+
+def banner_text(html: str) -> str:
+    banner = html.split('id="invite-banner"', 1)[1].split("</section>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", banner.split(">", 1)[1]).split())
+
+
+def head_of(html: str) -> str:
+    return html.split("<head>", 1)[1].split("</head>", 1)[0]
+
+
+def test_stub_precedes_the_attribution_script_in_head(client):
+    head = head_of(client.get("/").get_data(as_text=True))
+    stub = head.index("window.CelloAttribution=window.CelloAttribution||function")
+    script = head.index(
+        '<script type="module" src="https://assets.sandbox.cello.so/attribution/latest/'
+        'cello-attribution.js" async></script>'
+    )
+    assert stub < script
+    assert "window.CelloAttributionCmd.push" in head[stub:script]
+
+
+def test_no_other_render_blocking_script_in_head(client):
+    head = head_of(client.get("/").get_data(as_text=True))
+    scripts = re.findall(r"<script([^>]*)>", head)
+    external = [attrs for attrs in scripts if "src=" in attrs]
+    assert external and all("async" in a or "defer" in a for a in external)
+    # The only inline script is the queue stub.
+    assert len(scripts) - len(external) == 1
+
+
+def test_production_environment_loads_the_production_script(make_app):
+    client = make_app(CELLO_ENV="production").test_client()
+    head = head_of(client.get("/").get_data(as_text=True))
+    assert "https://assets.cello.so/attribution/latest/cello-attribution.js" in head
+    assert "sandbox" not in head
+
+
+def test_no_assets_from_cdns(client):
+    html = client.get("/").get_data(as_text=True)
+    urls = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
+    assert urls == [
+        "https://assets.sandbox.cello.so/attribution/latest/cello-attribution.js"
+    ]
+
+
+def test_invite_link_sets_a_first_party_cookie(client):
+    response = client.get("/?ucc=UPobYBDuu0N&productId=getmoonly.com")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("moonly_invite=UPobYBDuu0N;")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Max-Age=7776000" in cookie
+    assert "Path=/" in cookie
+
+
+def test_invite_captured_on_any_page(client):
+    response = client.get("/signup?ucc=test&productId=test")
+    assert "moonly_invite=test;" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "a" * 65,
+        "ab cd",
+        "x;y",
+        "<b>hi</b>",
+        "é",
+        "a/b",
+        "a%00b",
+        "ucc\r\nSet-Cookie:x",
+    ],
+)
+def test_bad_ucc_is_ignored_never_stored_or_echoed(client, bad):
+    response = client.get("/", query_string={"ucc": bad, "referrerName": "Alice"})
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    html = response.get_data(as_text=True)
+    assert 'id="invite-banner"' not in html
+    if bad:
+        assert bad not in html
+
+
+def test_banner_names_the_referrer_and_the_catalog_offer(client, catalog):
+    html = client.get("/?ucc=test&productId=test&referrerName=Alice").get_data(
+        as_text=True
+    )
+    assert banner_text(html).startswith(
+        "Alice invited you: 20 % off your first 3 months"
+    )
+
+
+def test_banner_reads_base64_cello_name(client, catalog):
+    html = client.get("/?ucc=test&celloN=QWxpY2U=").get_data(as_text=True)
+    assert banner_text(html).startswith(
+        "Alice invited you: 20 % off your first 3 months"
+    )
+
+
+def test_banner_escapes_the_referrer_name(client, catalog):
+    html = client.get(
+        "/", query_string={"ucc": "test", "referrerName": "<script>alert(1)</script>"}
+    ).get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; invited you" in html
+
+
+def test_banner_without_a_catalog_names_no_discount(client):
+    html = client.get("/?ucc=test&referrerName=Alice").get_data(as_text=True)
+    assert banner_text(html) == "Alice invited you to Moonly Create your account"
+
+
+def test_no_banner_without_invite(client, catalog):
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="invite-banner"' not in html
+    assert "$12" in html and "$29" in html
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/nope")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)

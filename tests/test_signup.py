@@ -1,0 +1,210 @@
+import pytest
+from sqlalchemy import func, select
+
+from moonly.accounts.models import Organization, User
+from moonly.extensions import db
+from moonly.stripe_sandbox.models import SandboxObject
+
+
+def users(app):
+    with app.app_context():
+        return db.session.scalars(select(User).order_by(User.id)).all()
+
+
+def customer_count(app):
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count()).where(SandboxObject.object == "customer")
+        )
+
+
+def only_user(app):
+    (user,) = users(app)
+    return user
+
+
+def test_signup_with_ucc_from_the_form(app, auth, stripe):
+    response = auth.signup(ucc="UPobYBDuu0N")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+    user = only_user(app)
+    assert (user.ucc, user.ucc_source) == ("UPobYBDuu0N", "form")
+    customer = stripe.v1.customers.retrieve(user.stripe_customer_id)
+    assert customer.email == "ana@example.com"
+    assert customer.name == "Ana Lima"
+    assert customer.metadata.to_dict() == {
+        "cello_ucc": "UPobYBDuu0N",
+        "new_user_id": user.public_id,
+    }
+
+
+def test_signup_with_ucc_from_the_invite_cookie_only(app, client, auth, stripe):
+    client.get("/?ucc=fromCookie1&productId=test")
+    auth.signup(ucc="")
+    user = only_user(app)
+    assert (user.ucc, user.ucc_source) == ("fromCookie1", "cookie")
+    metadata = stripe.v1.customers.retrieve(user.stripe_customer_id).metadata.to_dict()
+    assert metadata["cello_ucc"] == "fromCookie1"
+
+
+def test_form_ucc_wins_over_the_cookie(app, client, auth):
+    client.get("/?ucc=cookieUcc&productId=test")
+    auth.signup(ucc="formUcc")
+    assert only_user(app).ucc == "formUcc"
+
+
+@pytest.mark.parametrize("bad", ["<script>", "a" * 65, "x y", "a;b"])
+def test_bad_ucc_in_the_form_is_not_stored(app, auth, stripe, bad):
+    response = auth.signup(ucc=bad)
+    assert response.status_code == 302
+    user = only_user(app)
+    assert (user.ucc, user.ucc_source) == (None, None)
+    metadata = stripe.v1.customers.retrieve(user.stripe_customer_id).metadata.to_dict()
+    assert "cello_ucc" not in metadata
+
+
+def test_bad_form_ucc_falls_back_to_the_cookie(app, client, auth):
+    client.get("/?ucc=goodOne&productId=test")
+    auth.signup(ucc="<bad>")
+    user = only_user(app)
+    assert (user.ucc, user.ucc_source) == ("goodOne", "cookie")
+
+
+def test_signup_without_any_ucc(app, auth, stripe):
+    auth.signup()
+    user = only_user(app)
+    assert (user.ucc, user.ucc_source) == (None, None)
+    metadata = stripe.v1.customers.retrieve(user.stripe_customer_id).metadata.to_dict()
+    assert metadata == {"new_user_id": user.public_id}
+
+
+def test_organization_is_sent_as_new_user_organization_id(app, auth, stripe):
+    auth.signup(organization="Acme Rockets", ucc="test")
+    user = only_user(app)
+    with app.app_context():
+        org = db.session.scalar(select(Organization))
+        assert org.name == "Acme Rockets"
+    metadata = stripe.v1.customers.retrieve(user.stripe_customer_id).metadata.to_dict()
+    assert metadata == {
+        "cello_ucc": "test",
+        "new_user_id": user.public_id,
+        "new_user_organization_id": org.public_id,
+    }
+    assert org.public_id.startswith("org_")
+
+
+def test_signup_logs_the_user_in(client, auth):
+    auth.signup()
+    page = client.get("/account")
+    assert page.status_code == 200
+    assert "Welcome, Ana Lima" in page.get_data(as_text=True)
+
+
+def test_duplicate_email_shows_the_form_again_and_writes_nothing(app, client, auth):
+    auth.signup(email="ana@example.com")
+    client.post("/logout", data={"csrf_token": _token(client)})
+    response = auth.signup(email="ANA@example.com ", name="Other Ana")
+    assert response.status_code == 400
+    assert "An account with this email already exists" in response.get_data(
+        as_text=True
+    )
+    assert len(users(app)) == 1
+    assert customer_count(app) == 1
+
+
+def _token(client):
+    from conftest import csrf_token
+
+    return csrf_token(client.get("/signup").get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("password", "short", "Use at least 10 characters."),
+        ("password", "password123", "too easy to guess"),
+        ("password", "aaaaaaaaaaaa", "too easy to guess"),
+        ("password", "x" * 129, "Use at most 128 characters."),
+        ("email", "not-an-email", "Enter a valid email address"),
+        ("email", "", "Enter your email address."),
+        ("name", "", "Tell us your name."),
+        ("name", "n" * 121, "Field cannot be longer than 120 characters."),
+    ],
+)
+def test_invalid_signup_shows_a_clear_message_and_writes_nothing(
+    app, auth, field, value, message
+):
+    fields = {
+        "email": "ana@example.com",
+        "name": "Ana",
+        "password": "correct horse battery",
+    }
+    fields[field] = value
+    response = auth.signup(**fields)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert users(app) == []
+    assert customer_count(app) == 0
+
+
+def test_signup_without_csrf_token_is_refused(app, client):
+    response = client.post(
+        "/signup",
+        data={
+            "name": "Ana",
+            "email": "ana@example.com",
+            "password": "correct horse battery",
+        },
+    )
+    assert response.status_code == 400
+    assert "This form expired" in response.get_data(as_text=True)
+    assert users(app) == []
+
+
+def test_login_and_logout(client, auth):
+    auth.signup()
+    client.post("/logout", data={"csrf_token": _token(client)})
+    assert client.get("/account").status_code == 302
+    response = auth.login()
+    assert response.headers["Location"] == "/account"
+    assert client.get("/account").status_code == 200
+
+
+def test_wrong_password_says_nothing_about_the_email(client, auth):
+    auth.signup()
+    client.post("/logout", data={"csrf_token": _token(client)})
+    wrong = auth.login(password="wrong password!!")
+    unknown = auth.login(email="nobody@example.com")
+    for response in (wrong, unknown):
+        assert response.status_code == 400
+        assert "Email or password is incorrect." in response.get_data(as_text=True)
+
+
+def test_logout_needs_post(client, auth):
+    auth.signup()
+    assert client.get("/logout").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("next_url", "location"),
+    [
+        ("/account", "/account"),
+        ("/?ucc=x", "/?ucc=x"),
+        ("https://evil.example/", "/account"),
+        ("//evil.example/", "/account"),
+        ("/\\evil.example", "/account"),
+        ("javascript:alert(1)", "/account"),
+        ("", "/account"),
+    ],
+)
+def test_login_redirects_only_to_local_pages(client, auth, next_url, location):
+    auth.signup()
+    client.post("/logout", data={"csrf_token": _token(client)})
+    response = auth.login(next_url=next_url)
+    assert response.headers["Location"] == location
+
+
+def test_login_required_page_sends_to_login_with_next(client):
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")

@@ -1,0 +1,192 @@
+"""Sandbox events reach /webhooks/stripe signed; the receiver verifies and stores each once."""
+
+import json
+import threading
+import time
+
+import pytest
+import stripe as stripe_sdk
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from moonly.extensions import db
+from moonly.stripe_sandbox import deliver_due
+from moonly.stripe_sandbox.events import post_http
+from moonly.stripe_sandbox.models import SandboxEvent
+from moonly.webhooks.models import StripeEvent
+
+SECRET = "whsec_testing_only"
+URL = "http://127.0.0.1/webhooks/stripe"
+
+
+def poster_for(client, calls=None):
+    def post(url, body, headers):
+        if calls is not None:
+            calls.append(json.loads(body)["id"])
+        return client.post("/webhooks/stripe", data=body, headers=headers).status_code
+
+    return post
+
+
+def stored(app):
+    with app.app_context():
+        return db.session.scalars(
+            select(StripeEvent).order_by(StripeEvent.received_at)
+        ).all()
+
+
+def signed(payload: dict, secret=SECRET, timestamp=None):
+    body = json.dumps(payload)
+    header = stripe_sdk.WebhookSignature.generate_signature_header(
+        body, secret, timestamp
+    )
+    return body, {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+
+def test_signup_event_is_delivered_signed_and_stored_once(app, client, auth, stripe):
+    auth.signup(ucc="test")
+    with app.app_context():
+        report = deliver_due(db.engine, URL, SECRET, poster_for(client))
+    assert report.delivered == 1 and report.failed == 0
+    (event,) = stored(app)
+    assert event.type == "customer.created"
+    assert event.payload["data"]["object"]["metadata"]["cello_ucc"] == "test"
+    assert event.customer_id == event.payload["data"]["object"]["id"]
+    assert event.processed_at is not None
+    with app.app_context():  # delivered events are not sent again
+        assert deliver_due(db.engine, URL, SECRET, poster_for(client)).delivered == 0
+
+
+def test_duplicate_delivery_is_acknowledged_and_ignored(app, client):
+    body, headers = signed(
+        {"id": "evt_1", "type": "customer.created", "data": {"object": {}}}
+    )
+    first = client.post("/webhooks/stripe", data=body, headers=headers)
+    second = client.post("/webhooks/stripe", data=body, headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert (first.json["duplicate"], second.json["duplicate"]) == (False, True)
+    assert len(stored(app)) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Stripe-Signature": "garbage"},
+        {"Stripe-Signature": "t=1,v1=deadbeef"},
+        {
+            "Stripe-Signature": signed({"id": "evt_x"}, secret="whsec_other")[1][
+                "Stripe-Signature"
+            ]
+        },
+    ],
+)
+def test_bad_or_missing_signature_is_400_and_stores_nothing(app, client, headers):
+    body, _ = signed({"id": "evt_x", "type": "customer.created"})
+    response = client.post("/webhooks/stripe", data=body, headers=headers)
+    assert response.status_code == 400
+    assert stored(app) == []
+
+
+def test_timestamp_outside_tolerance_is_refused(app, client):
+    body, headers = signed(
+        {"id": "evt_old", "type": "x"}, timestamp=int(time.time()) - 301
+    )
+    assert (
+        client.post("/webhooks/stripe", data=body, headers=headers).status_code == 400
+    )
+    assert stored(app) == []
+
+
+def test_tampered_body_is_refused(app, client):
+    body, headers = signed({"id": "evt_t", "type": "invoice.paid", "amount": 100})
+    tampered = body.replace("100", "1")
+    assert (
+        client.post("/webhooks/stripe", data=tampered, headers=headers).status_code
+        == 400
+    )
+    assert stored(app) == []
+
+
+def test_without_a_secret_events_are_refused(make_app):
+    app = make_app(STRIPE_WEBHOOK_SECRET=None, STRIPE_SECRET_KEY="sk_test_unused")
+    body, headers = signed({"id": "evt_n", "type": "x"})
+    response = app.test_client().post("/webhooks/stripe", data=body, headers=headers)
+    assert response.status_code == 503
+    assert stored(app) == []
+
+
+def test_failed_delivery_is_retried_later_with_backoff(app, client, stripe):
+    stripe.v1.customers.create(params={"email": "r@example.com"})
+    with app.app_context():
+        report = deliver_due(db.engine, URL, SECRET, lambda url, body, headers: 500)
+        assert report.failed == 1
+        event = db.session.scalar(select(SandboxEvent))
+        assert event.attempts == 1 and event.last_status == 500
+        assert event.next_attempt_at >= int(time.time()) + 4
+        # Not due yet: nothing is sent.
+        assert deliver_due(db.engine, URL, SECRET, poster_for(client)).delivered == 0
+        event.next_attempt_at = int(time.time())
+        db.session.commit()
+        assert deliver_due(db.engine, URL, SECRET, poster_for(client)).delivered == 1
+    assert len(stored(app)) == 1
+
+
+def test_refused_connection_is_recorded_and_retried(app, stripe):
+    stripe.v1.customers.create(params={"email": "r@example.com"})
+    with app.app_context():
+        report = deliver_due(db.engine, "http://127.0.0.1:9/webhooks/stripe", SECRET)
+        assert report.failed == 1
+        event = db.session.scalar(select(SandboxEvent))
+        assert (
+            "ConnectionRefusedError" in event.last_error
+            or "URLError" in event.last_error
+        )
+        assert event.next_attempt_at is not None
+
+
+def test_delivery_over_http_to_a_running_server(app, stripe):
+    """The sandbox's own HTTP delivery, to the app served on a loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.port}/webhooks/stripe"
+        stripe.v1.customers.create(
+            params={"email": "h@example.com", "metadata": {"new_user_id": "u1"}}
+        )
+        with app.app_context():
+            report = deliver_due(db.engine, url, SECRET, post_http)
+        assert report.delivered == 1
+        assert post_http(url, "{}", {"Stripe-Signature": "t=1,v1=0"}) == 400
+    finally:
+        server.shutdown()
+    (event,) = stored(app)
+    assert event.payload["data"]["object"]["metadata"] == {"new_user_id": "u1"}
+
+
+def test_background_deliverer_sends_events_on_its_own(make_app):
+    from moonly.stripe_sandbox import Deliverer
+
+    app = make_app()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with app.app_context():
+        from moonly.billing import stripe_api
+
+        stripe_api.client().v1.customers.create(params={"email": "bg@example.com"})
+        deliverer = Deliverer(
+            db.engine,
+            f"http://127.0.0.1:{server.port}/webhooks/stripe",
+            SECRET,
+            interval=0.05,
+        )
+        deliverer.start()
+        try:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not stored(app):
+                time.sleep(0.05)
+        finally:
+            deliverer.stop()
+            server.shutdown()
+        assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 1
