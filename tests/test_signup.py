@@ -208,3 +208,13 @@ def test_login_required_page_sends_to_login_with_next(client):
     response = client.get("/account")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_signup_page_shows_the_offer_to_an_invited_visitor(client, catalog):
+    html = client.get("/signup?ucc=test&referrerName=Alice").get_data(as_text=True)
+    assert "Alice invited you: 20 % off your first 3 months" in " ".join(html.split())
+    assert 'id="ucc"' in html and 'value="test"' not in html  # the script fills it
+
+
+def test_signup_page_without_invite_shows_no_offer(client, catalog):
+    assert "% off" not in client.get("/signup").get_data(as_text=True)

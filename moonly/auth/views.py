@@ -7,7 +7,7 @@ from flask_login import login_required, login_user, logout_user
 
 from ..accounts.service import Referral, SignupError, authenticate, sign_up
 from ..billing.catalog import new_user_offer
-from ..referral import resolve_ucc
+from ..referral import invite_from_args, resolve_ucc, ucc_from_cookie
 from . import bp
 from .forms import LoginForm, SignupForm
 
@@ -42,11 +42,11 @@ def signup():
             login_user(user)
             flash("Welcome to Moonly! Your account is ready.", "success")
             return redirect(url_for("landing.account"))
-    ucc, _ = resolve_ucc(None)
-    offer = new_user_offer() if ucc else None
+    invite = invite_from_args(request.args)
+    offer = new_user_offer() if invite or ucc_from_cookie() else None
     status = 400 if form.is_submitted() else 200
     return render_template(
-        "auth/signup.html", form=form, offer=offer, invite=None
+        "auth/signup.html", form=form, offer=offer, invite=invite
     ), status
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
 
 from ..accounts.models import User
@@ -89,16 +88,11 @@ class SyncReport:
 
 
 def sync_customers() -> SyncReport:
-    """Retry every user whose Stripe customer is still missing.
-
-    With customers made at signup that is every user without one; otherwise only those
-    whose checkout already tried.
-    """
+    """Retry every user whose Stripe customer is still missing."""
     report = SyncReport()
-    query = select(User).where(User.stripe_customer_id.is_(None)).order_by(User.id)
-    if current_app.config["MOONLY_REFERRAL_FLOW"] != "customer_at_signup":
-        query = query.where(User.stripe_customer_attempts > 0)
-    pending = db.session.scalars(query).all()
+    pending = db.session.scalars(
+        select(User).where(User.stripe_customer_id.is_(None)).order_by(User.id)
+    ).all()
     for user in pending:
         if ensure_customer(user):
             report.created += 1

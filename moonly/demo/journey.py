@@ -10,6 +10,7 @@ from ..accounts.models import User
 from ..accounts.service import normalize_email
 from ..billing import stripe_api
 from ..extensions import db
+from ..timeutil import isoformat
 from ..webhooks.models import StripeEvent
 
 
@@ -46,8 +47,8 @@ def _webhook_events(customer_id: str | None) -> list[dict[str, Any]]:
         {
             "id": e.id,
             "type": e.type,
-            "received_at": e.received_at.isoformat(),
-            "processed_at": e.processed_at.isoformat() if e.processed_at else None,
+            "received_at": isoformat(e.received_at),
+            "processed_at": isoformat(e.processed_at),
             "error": e.error,
         }
         for e in events
@@ -63,7 +64,7 @@ def journey(user: User) -> dict[str, Any]:
             "organization_id": user.organization_public_id,
             "ucc": user.ucc,
             "ucc_source": user.ucc_source,
-            "created_at": user.created_at.isoformat(),
+            "created_at": isoformat(user.created_at),
         },
         "stripe": {**_customer(user), "subscriptions": [], "invoices": []},
         "webhook_events": _webhook_events(user.stripe_customer_id),

@@ -57,14 +57,16 @@ def receive(payload: bytes, signature: str | None) -> Receipt:
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
         raise WebhookRejected(400, "The body is not a Stripe event.")
     obj = (event.get("data") or {}).get("object") or {}
+    now = utcnow()
     db.session.add(
         StripeEvent(
             id=event["id"],
             type=str(event.get("type", "")),
             payload=event,
             customer_id=_customer_of(obj) if isinstance(obj, dict) else None,
+            received_at=now,
             # Handlers for each event type arrive with checkout; storing is the processing.
-            processed_at=utcnow(),
+            processed_at=now,
         )
     )
     try:
