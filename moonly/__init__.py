@@ -82,11 +82,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth, landing, webhooks
+    from . import auth, checkout, landing, webhooks
+    from .billing import models as _billing_tables  # noqa: F401 - in migrations
     from .stripe_sandbox import models as _sandbox_tables  # noqa: F401 - in migrations
 
     app.register_blueprint(landing.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(checkout.bp)
     app.register_blueprint(webhooks.bp)
     if app.config["MOONLY_DEMO"]:
         from . import demo

@@ -41,7 +41,7 @@ def signup():
         else:
             login_user(user)
             flash("Welcome to Moonly! Your account is ready.", "success")
-            return redirect(url_for("landing.account"))
+            return redirect(url_for("checkout.account"))
     invite = invite_from_args(request.args)
     offer = new_user_offer() if invite or ucc_from_cookie() else None
     status = 400 if form.is_submitted() else 200
@@ -60,7 +60,7 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user)
-            return redirect(safe_next(form.next.data) or url_for("landing.account"))
+            return redirect(safe_next(form.next.data) or url_for("checkout.account"))
         form.form_errors.append("Email or password is incorrect.")
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status

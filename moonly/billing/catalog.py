@@ -96,6 +96,59 @@ class _OfferCache:
     fetched_at: float = field(default=-1e9)
 
 
+@dataclass(frozen=True)
+class CatalogPrice:
+    id: str
+    lookup_key: str
+    unit_amount: int
+    currency: str
+    interval: str
+    plan: Plan
+
+
+PLAN_BY_LOOKUP_KEY = {
+    plan.lookup_key(interval): plan for plan in PLANS for interval in ("month", "year")
+}
+
+
+@dataclass
+class _PriceCache:
+    prices: dict[str, CatalogPrice] = field(default_factory=dict)
+    fetched_at: float = field(default=-1e9)
+
+
+def prices() -> dict[str, CatalogPrice]:
+    """The plans' prices read from Stripe by lookup key, cached for a few minutes.
+
+    Raises StripeError when Stripe cannot be read and nothing is cached.
+    """
+    cache: _PriceCache = current_app.extensions.setdefault(
+        "moonly.prices", _PriceCache()
+    )
+    if cache.prices and time.monotonic() - cache.fetched_at < OFFER_CACHE_SECONDS:
+        return cache.prices
+    try:
+        found = stripe_api.prices_by_lookup_key(list(PLAN_BY_LOOKUP_KEY))
+    except stripe_api.StripeError:
+        if cache.prices:
+            return cache.prices
+        raise
+    cache.prices = {
+        key: CatalogPrice(
+            id=price.id,
+            lookup_key=key,
+            unit_amount=price.unit_amount or 0,
+            currency=price.currency,
+            interval=price.recurring.interval if price.recurring else "month",
+            plan=PLAN_BY_LOOKUP_KEY[key],
+        )
+        for key, price in found.items()
+        if key in PLAN_BY_LOOKUP_KEY
+    }
+    cache.fetched_at = time.monotonic()
+    return cache.prices
+
+
 def new_user_offer() -> Offer | None:
     """The new-user discount as Stripe holds it, cached; None if it cannot be read."""
     cache: _OfferCache = current_app.extensions.setdefault(
@@ -171,4 +224,5 @@ def bootstrap() -> list[str]:
             f"created  price {lookup_key} {format_usd(amount)}/{interval} ({price.id})"
         )
     current_app.extensions.pop("moonly.offer", None)
+    current_app.extensions.pop("moonly.prices", None)
     return lines

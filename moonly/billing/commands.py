@@ -45,6 +45,17 @@ def sync_customers_command() -> None:
         raise SystemExit(1)
 
 
+@stripe_cli.command("reprocess-failed")
+def reprocess_failed_command() -> None:
+    """Re-run stored webhook events whose processing failed."""
+    from ..webhooks.receiver import reprocess_failed
+
+    done, failed = reprocess_failed()
+    click.echo(f"{done} event(s) processed, {failed} still failing.")
+    if failed:
+        raise SystemExit(1)
+
+
 def _require_sandbox() -> None:
     if not stripe_api.is_sandbox():
         raise click.ClickException("This command only works with the offline sandbox.")
@@ -76,3 +87,30 @@ def sandbox_reset_command(yes: bool) -> None:
 
     reset(db.engine)
     click.echo("Sandbox emptied. Run `flask stripe bootstrap` to recreate the catalog.")
+
+
+@stripe_cli.command("advance")
+@click.argument("subscription_id")
+@click.option(
+    "--periods", default=1, show_default=True, help="How many periods to pass."
+)
+def advance_command(subscription_id: str, periods: int) -> None:
+    """Offline: move a subscription to its next period (renewal invoice and charge)."""
+    _require_sandbox()
+    from ..stripe_sandbox import advance_subscription
+    from ..stripe_sandbox.errors import SandboxError
+
+    for _ in range(periods):
+        try:
+            result = advance_subscription(db.engine, subscription_id)
+        except SandboxError as error:
+            raise click.ClickException(error.message) from None
+        if result.get("object") == "invoice":
+            click.echo(
+                f"invoice {result['id']}: {result['status']}, total {result['total']} "
+                f"{result['currency']}, discount "
+                f"{sum(d['amount'] for d in result.get('total_discount_amounts') or [])}"
+            )
+        else:
+            click.echo(f"subscription {result['id']}: {result['status']}")
+            break

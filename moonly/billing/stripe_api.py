@@ -152,3 +152,81 @@ def create_price(
             "transfer_lookup_key": True,
         },
     )
+
+
+# Payments and subscriptions
+
+
+def attach_payment_method(
+    payment_method: str, *, customer_id: str, idempotency_key: str
+) -> stripe.PaymentMethod:
+    """Attach a payment method (or one of Stripe's `pm_card_*` test ids) to a customer."""
+    return client().v1.payment_methods.attach(
+        payment_method,
+        params={"customer": customer_id},
+        options={"idempotency_key": idempotency_key},
+    )
+
+
+def create_subscription(
+    *,
+    customer_id: str,
+    price_id: str,
+    payment_method_id: str,
+    metadata: dict[str, str],
+    coupon_id: str | None,
+    idempotency_key: str,
+) -> stripe.Subscription:
+    """Subscribe the customer; fail with 402 instead of leaving it incomplete."""
+    return client().v1.subscriptions.create(
+        params={
+            "customer": customer_id,
+            "items": [{"price": price_id}],
+            "default_payment_method": payment_method_id,
+            "metadata": metadata,
+            # Today's API takes the coupon here, not on the customer.
+            "discounts": [{"coupon": coupon_id}] if coupon_id else [],
+            "payment_behavior": "error_if_incomplete",
+        },
+        options={"idempotency_key": idempotency_key},
+    )
+
+
+def retrieve_subscription(subscription_id: str) -> stripe.Subscription:
+    """The subscription as Stripe holds it now, with its discounts expanded."""
+    return client().v1.subscriptions.retrieve(
+        subscription_id, params={"expand": ["discounts"]}
+    )
+
+
+def cancel_at_period_end(subscription_id: str) -> stripe.Subscription:
+    return client().v1.subscriptions.update(
+        subscription_id, params={"cancel_at_period_end": True}
+    )
+
+
+def retrieve_invoice(invoice_id: str) -> stripe.Invoice:
+    return client().v1.invoices.retrieve(invoice_id)
+
+
+def preview_next_invoice(customer_id: str, subscription_id: str) -> stripe.Invoice:
+    return client().v1.invoices.create_preview(
+        params={"customer": customer_id, "subscription": subscription_id}
+    )
+
+
+def retrieve_charge(charge_id: str) -> stripe.Charge:
+    return client().v1.charges.retrieve(charge_id)
+
+
+def list_subscriptions(customer_id: str) -> list[stripe.Subscription]:
+    found = client().v1.subscriptions.list(
+        params={"customer": customer_id, "status": "all", "limit": 100}
+    )
+    return list(found.data)
+
+
+def list_invoices(customer_id: str) -> list[stripe.Invoice]:
+    return list(
+        client().v1.invoices.list(params={"customer": customer_id, "limit": 100}).data
+    )

@@ -18,19 +18,26 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def _customer(user: User) -> dict[str, Any]:
+def _stripe(user: User) -> dict[str, Any]:
+    """The customer, subscriptions and invoices as Stripe returns them now."""
+    empty: dict[str, Any] = {"customer": None, "subscriptions": [], "invoices": []}
     if not user.stripe_customer_id:
-        return {"customer": None, "error": user.stripe_customer_error}
+        return {**empty, "error": user.stripe_customer_error}
+    customer_id = user.stripe_customer_id
     try:
-        customer = stripe_api.retrieve_customer(user.stripe_customer_id)
+        customer = stripe_api.retrieve_customer(customer_id)
+        subscriptions = stripe_api.list_subscriptions(customer_id)
+        invoices = stripe_api.list_invoices(customer_id)
     except stripe_api.StripeError as error:
-        return {
-            "customer": None,
-            "error": f"{type(error).__name__}: {error.user_message or error}",
-        }
+        message = f"{type(error).__name__}: {error.user_message or error}"
+        return {**empty, "error": message}
     return {
         "customer": customer.to_dict(recursive=True, for_json=True),
-        "dashboard_url": stripe_api.dashboard_url("customers", customer.id),
+        "subscriptions": [
+            s.to_dict(recursive=True, for_json=True) for s in subscriptions
+        ],
+        "invoices": [i.to_dict(recursive=True, for_json=True) for i in invoices],
+        "dashboard_url": stripe_api.dashboard_url("customers", customer_id),
         "error": None,
     }
 
@@ -66,7 +73,7 @@ def journey(user: User) -> dict[str, Any]:
             "ucc_source": user.ucc_source,
             "created_at": isoformat(user.created_at),
         },
-        "stripe": {**_customer(user), "subscriptions": [], "invoices": []},
+        "stripe": _stripe(user),
         "webhook_events": _webhook_events(user.stripe_customer_id),
         "cello_events": [],
     }

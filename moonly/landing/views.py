@@ -1,7 +1,6 @@
 """The product page, which captures invite links, and the signed-in welcome page."""
 
 from flask import current_app, render_template, request
-from flask_login import current_user, login_required
 
 from ..billing.catalog import PLANS, new_user_offer
 from ..referral import invite_from_args, remember_invite
@@ -36,24 +35,4 @@ def index():
     offer = new_user_offer() if invite else None
     return render_template(
         "landing/index.html", invite=invite, offer=offer, plans=PLANS
-    )
-
-
-@bp.get("/account")
-@login_required
-def account():
-    """Show the signed-in user's account."""
-    user = current_user
-    if user.stripe_customer_id:
-        status = f"Stripe customer {user.stripe_customer_id}"
-    elif user.stripe_customer_error:
-        status = "Billing profile pending: Stripe could not be reached; we will retry."
-    else:
-        status = "No billing profile yet: it is created at your first purchase."
-    referral = {"ucc": user.ucc, "source": user.ucc_source} if user.ucc else None
-    return render_template(
-        "landing/account.html",
-        organization_name=user.organization.name if user.organization else None,
-        referral=referral,
-        customer_status=status,
     )

@@ -8,10 +8,17 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from .client import SandboxHTTPClient
+from .clock import advance_subscription
 from .events import Deliverer, deliver_due
 from .models import SandboxEvent, SandboxIdempotencyKey, SandboxObject
 
-__all__ = ["Deliverer", "SandboxHTTPClient", "deliver_due", "reset"]
+__all__ = [
+    "Deliverer",
+    "SandboxHTTPClient",
+    "advance_subscription",
+    "deliver_due",
+    "reset",
+]
 
 
 def reset(engine: Engine) -> None:

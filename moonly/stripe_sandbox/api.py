@@ -17,6 +17,7 @@ from stripe import params as sp
 
 from ..ids import public_id
 from . import resources as r
+from .billing_routes import BILLING_ROUTES
 from .errors import SandboxError
 from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
@@ -127,9 +128,10 @@ ROUTES = [
         "/v1/customers/{id}",
         sp.CustomerUpdateParams,
         r.update_customer,
-        "email name description phone metadata preferred_locales",
+        "email name description phone metadata preferred_locales invoice_settings",
     ),
     _route("delete", "/v1/customers/{id}", sp.CustomerDeleteParams, r.delete_customer),
+    *(_route(*spec) for spec in BILLING_ROUTES),
 ]
 
 

@@ -11,12 +11,13 @@ from sqlalchemy import select
 from ..ids import public_id
 from .errors import SandboxError
 from .models import SandboxObject
+from .payment_methods import set_customer_default
 from .store import Context
 
 Params = dict[str, Any]
 
 
-def _metadata(current: dict[str, str], changes: Any) -> dict[str, str]:
+def merge_metadata(current: dict[str, str], changes: Any) -> dict[str, str]:
     """Merge metadata as Stripe does: "" unsets a key, and metadata="" unsets all."""
     if changes == "":
         return {}
@@ -45,7 +46,7 @@ def create_product(ctx: Context, params: Params) -> dict[str, Any]:
         "marketing_features": [
             {"name": f["name"]} for f in params.get("marketing_features", [])
         ],
-        "metadata": _metadata({}, params.get("metadata", {})),
+        "metadata": merge_metadata({}, params.get("metadata", {})),
         "name": params["name"],
         "package_dimensions": None,
         "shippable": None,
@@ -76,7 +77,7 @@ def update_product(ctx: Context, object_id: str, params: Params) -> dict[str, An
         k: v for k, v in params.items() if k in ("active", "description", "name")
     }
     if "metadata" in params:
-        changes["metadata"] = _metadata(row.data["metadata"], params["metadata"])
+        changes["metadata"] = merge_metadata(row.data["metadata"], params["metadata"])
     if changes:
         changes["updated"] = ctx.now
     return ctx.update(row, changes)
@@ -136,7 +137,7 @@ def create_price(ctx: Context, params: Params) -> dict[str, Any]:
         "custom_unit_amount": None,
         "livemode": False,
         "lookup_key": lookup_key,
-        "metadata": _metadata({}, params.get("metadata", {})),
+        "metadata": merge_metadata({}, params.get("metadata", {})),
         "nickname": params.get("nickname"),
         "product": params["product"],
         "recurring": None
@@ -165,9 +166,9 @@ def retrieve_price(ctx: Context, object_id: str, params: Params) -> dict[str, An
 def update_price(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
     row = ctx.get("price", object_id)
     changes = {k: v for k, v in params.items() if k in ("active", "nickname")}
-    columns = {}
+    columns: dict[str, Any] = {}
     if "metadata" in params:
-        changes["metadata"] = _metadata(row.data["metadata"], params["metadata"])
+        changes["metadata"] = merge_metadata(row.data["metadata"], params["metadata"])
     if "lookup_key" in params and params["lookup_key"] != row.lookup_key:
         key = params["lookup_key"] or None
         if key:
@@ -237,7 +238,7 @@ def create_coupon(ctx: Context, params: Params) -> dict[str, Any]:
         "duration_in_months": months,
         "livemode": False,
         "max_redemptions": params.get("max_redemptions"),
-        "metadata": _metadata({}, params.get("metadata", {})),
+        "metadata": merge_metadata({}, params.get("metadata", {})),
         "name": params.get("name"),
         "percent_off": None if percent_off is None else float(percent_off),
         "redeem_by": params.get("redeem_by"),
@@ -255,7 +256,7 @@ def update_coupon(ctx: Context, object_id: str, params: Params) -> dict[str, Any
     row = ctx.get("coupon", object_id)
     changes = {k: v for k, v in params.items() if k == "name"}
     if "metadata" in params:
-        changes["metadata"] = _metadata(row.data["metadata"], params["metadata"])
+        changes["metadata"] = merge_metadata(row.data["metadata"], params["metadata"])
     return ctx.update(row, changes)
 
 
@@ -300,7 +301,7 @@ def create_customer(ctx: Context, params: Params) -> dict[str, Any]:
             "rendering_options": None,
         },
         "livemode": False,
-        "metadata": _metadata({}, params.get("metadata", {})),
+        "metadata": merge_metadata({}, params.get("metadata", {})),
         "name": params.get("name"),
         "next_invoice_sequence": params.get("next_invoice_sequence", 1),
         "phone": params.get("phone"),
@@ -326,7 +327,11 @@ def update_customer(ctx: Context, object_id: str, params: Params) -> dict[str, A
     row = ctx.get("customer", object_id)
     changes = {k: v for k, v in params.items() if k in _CUSTOMER_FIELDS}
     if "metadata" in params:
-        changes["metadata"] = _metadata(row.data["metadata"], params["metadata"])
+        changes["metadata"] = merge_metadata(row.data["metadata"], params["metadata"])
+    if "invoice_settings" in params:
+        changes["invoice_settings"] = set_customer_default(
+            ctx, row, params["invoice_settings"]
+        )
     return ctx.update(row, changes, email=changes.get("email", row.email))
 
 

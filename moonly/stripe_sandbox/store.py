@@ -16,15 +16,27 @@ from .models import SandboxEvent, SandboxObject
 
 API_VERSION = "2026-10-28.endive"
 
+# Objects whose events carry another name than their `object`.
+_EVENT_PREFIX = {"subscription": "customer.subscription"}
+
+
+def event_type(kind: str, action: str) -> str:
+    """The event Stripe sends when an object of this kind is created, updated, …"""
+    return f"{_EVENT_PREFIX.get(kind, kind)}.{action}"
+
 
 @dataclass
 class Context:
     """One API request: its session, its request id and idempotency key, and the clock."""
 
     session: Session
-    request_id: str
+    # None for what the sandbox does on its own, such as a renewal.
+    request_id: str | None
     idempotency_key: str | None
+    # Simulated time: the real clock, or a subscription's own (see clock.py).
     now_ns: int = field(default_factory=time.time_ns)
+    _inserted: int = field(default=0, init=False)
+    _last_event_ns: int = field(default=0, init=False)
 
     @property
     def now(self) -> int:
@@ -36,20 +48,31 @@ class Context:
             raise SandboxError.no_such(kind, object_id, param)
         return row
 
-    def insert(self, data: dict[str, Any], **columns: Any) -> dict[str, Any]:
+    def insert(
+        self, data: dict[str, Any], *, silent: bool = False, **columns: Any
+    ) -> dict[str, Any]:
+        """Store a new object; emit `<object>.created` unless Stripe sends no such event."""
+        # One nanosecond apart, so objects made by one request list in creation order.
+        self._inserted += 1
         row = SandboxObject(
             id=data["id"],
             object=data["object"],
             data=data,
-            created_ns=self.now_ns,
+            created_ns=self.now_ns + self._inserted,
             **columns,
         )
         self.session.add(row)
-        self.emit(f"{data['object']}.created", data)
+        if not silent:
+            self.emit(event_type(data["object"], "created"), data)
         return data
 
     def update(
-        self, row: SandboxObject, changes: dict[str, Any], **columns: Any
+        self,
+        row: SandboxObject,
+        changes: dict[str, Any],
+        *,
+        silent: bool = False,
+        **columns: Any,
     ) -> dict[str, Any]:
         """Apply changes, emitting `<object>.updated` with the previous values if any changed."""
         data = copy.deepcopy(row.data)
@@ -62,14 +85,20 @@ class Context:
             row.data = data
             for name, value in columns.items():
                 setattr(row, name, value)
-            self.emit(f"{data['object']}.updated", data, previous)
+            if not silent:
+                self.emit(event_type(data["object"], "updated"), data, previous)
         return data
 
     def delete(self, row: SandboxObject) -> dict[str, Any]:
         row.deleted = True
         row.lookup_key = None
-        self.emit(f"{row.object}.deleted", row.data)
+        self.emit(event_type(row.object, "deleted"), row.data)
         return {"id": row.id, "object": row.object, "deleted": True}
+
+    def _event_ns(self) -> int:
+        """Real time, strictly increasing within the request."""
+        self._last_event_ns = max(time.time_ns(), self._last_event_ns + 1)
+        return self._last_event_ns
 
     def emit(
         self,
@@ -97,8 +126,9 @@ class Context:
                 type=event_type,
                 data=event,
                 # Keep events in the order they were made within one request.
-                created_ns=time.time_ns(),
-                next_attempt_at=self.now,
+                created_ns=self._event_ns(),
+                # Due now in real time, even when the event's own time is simulated.
+                next_attempt_at=int(time.time()),
             )
         )
 

@@ -1,18 +1,24 @@
-"""Verify, store once, and process a Stripe webhook delivery."""
+"""Verify, store once, and process a Stripe webhook delivery in one transaction."""
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import stripe
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..timeutil import utcnow
+from . import handlers
 from .models import StripeEvent
+
+log = logging.getLogger(__name__)
+TOLERANCE = 300  # seconds; Stripe's own default
 
 
 class WebhookRejected(Exception):
@@ -28,15 +34,8 @@ class Receipt:
     duplicate: bool
 
 
-def _customer_of(obj: dict[str, Any]) -> str | None:
-    if obj.get("object") == "customer":
-        return obj.get("id")
-    customer = obj.get("customer")
-    return customer if isinstance(customer, str) else None
-
-
-def receive(payload: bytes, signature: str | None) -> Receipt:
-    """Check the signature before reading the body; store the event exactly once."""
+def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
+    """Check the signature before reading the body; return the event."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
         raise WebhookRejected(
@@ -47,31 +46,119 @@ def receive(payload: bytes, signature: str | None) -> Receipt:
         raise WebhookRejected(400, "Missing Stripe-Signature header.")
     try:
         stripe.WebhookSignature.verify_header(
-            payload.decode("utf-8"), signature, secret, 300
+            payload.decode("utf-8"), signature, secret, TOLERANCE
         )
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
         raise WebhookRejected(
             400, "Invalid signature or timestamp outside tolerance."
         ) from None
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+    obj = event.get("data", {}).get("object") if isinstance(event, dict) else None
+    if not isinstance(event.get("id"), str) or not isinstance(obj, dict):
         raise WebhookRejected(400, "The body is not a Stripe event.")
-    obj = (event.get("data") or {}).get("object") or {}
-    now = utcnow()
-    db.session.add(
-        StripeEvent(
-            id=event["id"],
-            type=str(event.get("type", "")),
-            payload=event,
-            customer_id=_customer_of(obj) if isinstance(obj, dict) else None,
-            received_at=now,
-            # Handlers for each event type arrive with checkout; storing is the processing.
-            processed_at=now,
-        )
-    )
+    return event
+
+
+def _customer_of(obj: dict[str, Any]) -> str | None:
+    if obj.get("object") == "customer":
+        return obj.get("id")
+    customer = obj.get("customer")
+    return customer if isinstance(customer, str) else None
+
+
+def receive(payload: bytes, signature: str | None) -> Receipt:
+    """Verify the delivery, then store and process its event exactly once."""
+    event = verify(payload, signature)
+    return process(event)
+
+
+def process(event: dict[str, Any]) -> Receipt:
+    """Store the event and apply it in one transaction; a repeat does nothing.
+
+    A failure is recorded on the stored event and re-raised as a 500, so that Stripe
+    (or `flask stripe reprocess-failed`) tries again.
+    """
+    event_id = event["id"]
+    stored = db.session.get(StripeEvent, event_id)
+    if stored is not None and stored.processed_at is not None:
+        return Receipt(event_id, duplicate=True)
     try:
+        if stored is None:
+            stored = StripeEvent(
+                id=event_id,
+                type=str(event.get("type", "")),
+                payload=event,
+                customer_id=_customer_of(event["data"]["object"]),
+                received_at=utcnow(),
+            )
+            db.session.add(stored)
+            # A concurrent delivery of the same event waits here, then fails the key.
+            db.session.flush()
+        else:
+            stored = db.session.scalars(
+                select(StripeEvent)
+                .where(StripeEvent.id == event_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
+            if stored.processed_at is not None:
+                db.session.rollback()
+                return Receipt(event_id, duplicate=True)
+        handlers.handle(event)
+        stored.processed_at = utcnow()
+        stored.error = None
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return Receipt(event["id"], duplicate=True)
-    return Receipt(event["id"], duplicate=False)
+        again = db.session.get(StripeEvent, event_id)
+        if again is not None and again.processed_at is not None:
+            return Receipt(event_id, duplicate=True)
+        raise WebhookRejected(
+            409, "This event is being processed; retry later."
+        ) from None
+    except Exception as error:
+        db.session.rollback()
+        _record_failure(event, error)
+        log.warning("Stripe event %s failed: %s", event_id, type(error).__name__)
+        raise WebhookRejected(
+            500, "Processing failed; the event is kept for a retry."
+        ) from error
+    return Receipt(event_id, duplicate=False)
+
+
+def _record_failure(event: dict[str, Any], error: Exception) -> None:
+    message = f"{type(error).__name__}: {error}"[:2000]
+    stored = db.session.get(StripeEvent, event["id"])
+    if stored is None:
+        stored = StripeEvent(
+            id=event["id"],
+            type=str(event.get("type", "")),
+            payload=event,
+            customer_id=_customer_of(event["data"]["object"]),
+            received_at=utcnow(),
+        )
+        db.session.add(stored)
+    stored.error = message
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent delivery stored it meanwhile
+        db.session.rollback()
+
+
+def reprocess_failed() -> tuple[int, int]:
+    """Re-run every stored event whose processing failed; return (done, failed)."""
+    done = failed = 0
+    pending = db.session.scalars(
+        select(StripeEvent.id)
+        .where(StripeEvent.processed_at.is_(None))
+        .order_by(StripeEvent.received_at)
+    ).all()
+    for event_id in pending:
+        stored = db.session.get(StripeEvent, event_id)
+        assert stored is not None
+        try:
+            process(stored.payload)
+            done += 1
+        except WebhookRejected:
+            failed += 1
+    return done, failed

@@ -10,7 +10,7 @@ from .receiver import WebhookRejected, receive
 @bp.post("/webhooks/stripe")
 @csrf.exempt
 def stripe_webhook():
-    """Receive a Stripe event: verified, stored once, acknowledged."""
+    """Receive a Stripe event: verified, stored and processed once, acknowledged."""
     try:
         receipt = receive(request.get_data(), request.headers.get("Stripe-Signature"))
     except WebhookRejected as rejected:

@@ -1,0 +1,134 @@
+"""What the account page shows about billing, read from Moonly's records and Stripe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..extensions import db
+from . import stripe_api
+from .catalog import NEW_USER_COUPON_ID, PLAN_BY_LOOKUP_KEY, new_user_offer
+from .checkout import money
+from .models import Invoice, Subscription
+
+STATUS_LABELS = {
+    "active": "Active",
+    "trialing": "Trial",
+    "past_due": "Payment failed: we will retry",
+    "incomplete": "Waiting for payment",
+    "incomplete_expired": "Expired before payment",
+    "canceled": "Canceled",
+    "unpaid": "Unpaid",
+    "paused": "Paused",
+}
+
+
+def day(timestamp: int | None) -> str:
+    if not timestamp:
+        return "—"
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return f"{moment.day} {moment:%b %Y}"
+
+
+@dataclass(frozen=True)
+class DiscountView:
+    headline: str
+    ends: str
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    id: str
+    plan_name: str
+    status: str
+    status_label: str
+    price_text: str
+    period_end: str
+    cancel_at_period_end: bool
+    discount: DiscountView | None
+
+
+@dataclass(frozen=True)
+class NextInvoice:
+    amount: str
+    date: str
+    discounted: bool
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    number: str
+    date: str
+    amount_paid: str
+    discount: str | None
+    status: str
+    url: str | None
+
+
+def current_subscription(user: User) -> Subscription | None:
+    """The user's newest subscription, canceled ones included."""
+    if not user.stripe_customer_id:
+        return None
+    return db.session.scalar(
+        select(Subscription)
+        .where(Subscription.customer_id == user.stripe_customer_id)
+        .order_by(Subscription.created.desc())
+    )
+
+
+def subscription_view(row: Subscription) -> SubscriptionView:
+    plan = PLAN_BY_LOOKUP_KEY.get(row.lookup_key or "")
+    discount = None
+    if row.discount_id:
+        offer = new_user_offer() if row.discount_coupon == NEW_USER_COUPON_ID else None
+        discount = DiscountView(
+            headline=f"{offer.percent_off:g} % off" if offer else "Discount",
+            ends=day(row.discount_end) if row.discount_end else "the plan ends",
+        )
+    return SubscriptionView(
+        id=row.id,
+        plan_name=f"Moonly {plan.name}" if plan else (row.lookup_key or "Moonly"),
+        status=row.status or "unknown",
+        status_label=STATUS_LABELS.get(row.status or "", row.status or "Unknown"),
+        price_text=f"{money(row.unit_amount or 0)}/{row.interval or 'month'}",
+        period_end=day(row.current_period_end),
+        cancel_at_period_end=row.cancel_at_period_end,
+        discount=discount,
+    )
+
+
+def next_invoice(user: User, row: Subscription) -> NextInvoice | None:
+    """Stripe's preview of the next invoice; None when the plan will not renew."""
+    if not row.is_active or row.cancel_at_period_end or not user.stripe_customer_id:
+        return None
+    preview = stripe_api.preview_next_invoice(user.stripe_customer_id, row.id)
+    return NextInvoice(
+        amount=money(preview.amount_due),
+        # A renewal invoice is made when the current period ends.
+        date=day(row.current_period_end),
+        discounted=bool(preview.total_discount_amounts),
+    )
+
+
+def invoices(user: User) -> list[InvoiceView]:
+    if not user.stripe_customer_id:
+        return []
+    rows = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.customer_id == user.stripe_customer_id, Invoice.status == "paid")
+        .order_by(Invoice.created.desc())
+    )
+    return [
+        InvoiceView(
+            number=row.number or row.id,
+            date=day(row.created),
+            amount_paid=money(row.amount_paid or 0),
+            discount=money(row.total_discount) if row.total_discount else None,
+            status=row.status or "",
+            url=row.hosted_invoice_url,
+        )
+        for row in rows
+    ]

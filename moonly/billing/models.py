@@ -1,0 +1,87 @@
+"""Moonly's own record of Stripe subscriptions, invoices and charges.
+
+Rows are written only from objects fetched from Stripe (see `sync.py`), so they always
+equal some state Stripe held; timestamps are Stripe's (seconds since the epoch).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+ACTIVE_STATUSES = ("active", "trialing", "past_due")
+
+
+class Subscription(db.Model):
+    __tablename__ = "subscriptions"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    status: Mapped[str | None] = mapped_column(String(32))
+    price_id: Mapped[str | None] = mapped_column(String(255))
+    lookup_key: Mapped[str | None] = mapped_column(String(255))
+    interval: Mapped[str | None] = mapped_column(String(16))
+    unit_amount: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
+    current_period_start: Mapped[int | None] = mapped_column(BigInteger)
+    current_period_end: Mapped[int | None] = mapped_column(BigInteger)
+    discount_id: Mapped[str | None] = mapped_column(String(255))
+    discount_coupon: Mapped[str | None] = mapped_column(String(255))
+    discount_end: Mapped[int | None] = mapped_column(BigInteger)
+    canceled_at: Mapped[int | None] = mapped_column(BigInteger)
+    created: Mapped[int | None] = mapped_column(BigInteger)
+    synced_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class Invoice(db.Model):
+    __tablename__ = "invoices"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    subscription_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    status: Mapped[str | None] = mapped_column(String(32))
+    number: Mapped[str | None] = mapped_column(String(64))
+    billing_reason: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    subtotal: Mapped[int | None] = mapped_column(Integer)
+    total_discount: Mapped[int | None] = mapped_column(Integer)
+    total: Mapped[int | None] = mapped_column(Integer)
+    amount_due: Mapped[int | None] = mapped_column(Integer)
+    amount_paid: Mapped[int | None] = mapped_column(Integer)
+    period_start: Mapped[int | None] = mapped_column(BigInteger)
+    period_end: Mapped[int | None] = mapped_column(BigInteger)
+    hosted_invoice_url: Mapped[str | None] = mapped_column(String(1024))
+    created: Mapped[int | None] = mapped_column(BigInteger)
+    synced_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+
+class Charge(db.Model):
+    __tablename__ = "charges"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    payment_intent: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str | None] = mapped_column(String(32))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    amount: Mapped[int | None] = mapped_column(Integer)
+    amount_refunded: Mapped[int | None] = mapped_column(Integer)
+    refunded: Mapped[bool] = mapped_column(default=False)
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    created: Mapped[int | None] = mapped_column(BigInteger)
+    synced_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )

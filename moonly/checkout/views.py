@@ -1,0 +1,188 @@
+"""Pricing, checkout and the account page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..billing import account as billing_account
+from ..billing import stripe_api
+from ..billing.catalog import PLANS, CatalogPrice, Offer, Plan, new_user_offer, prices
+from ..billing.checkout import (
+    AlreadySubscribed,
+    CheckoutError,
+    active_subscription,
+    cancel_at_period_end,
+    money,
+    offer_for,
+    quote,
+    start_subscription,
+)
+from ..referral import invite_from_args, ucc_from_cookie
+from . import bp
+from .forms import CheckoutForm, new_attempt
+
+
+@dataclass(frozen=True)
+class PriceView:
+    lookup_key: str
+    amount: str
+    interval: str
+    summary: str
+    discounted: bool
+
+
+@dataclass(frozen=True)
+class PlanView:
+    name: str
+    tagline: str
+    features: tuple[str, ...]
+    highlight: bool
+    monthly: PriceView | None
+    yearly: PriceView | None
+
+
+def _price_view(price: CatalogPrice | None, offer: Offer | None) -> PriceView | None:
+    if price is None:
+        return None
+    q = quote(price, offer)
+    return PriceView(
+        price.lookup_key,
+        money(price.unit_amount),
+        price.interval,
+        q.summary,
+        q.discounted,
+    )
+
+
+def _visitor_offer() -> Offer | None:
+    if current_user.is_authenticated:
+        return offer_for(current_user)
+    if invite_from_args(request.args) or ucc_from_cookie():
+        return new_user_offer()
+    return None
+
+
+@bp.get("/pricing")
+def pricing():
+    """Show the four plans, with the referral offer for a referred visitor."""
+    offer = _visitor_offer()
+    try:
+        catalog = prices()
+    except stripe_api.StripeError:
+        message = "Prices are unavailable right now: Stripe could not be reached."
+        return render_template(
+            "checkout/pricing.html", plans=[], offer=offer, catalog_error=message
+        ), 503
+
+    def view(plan: Plan) -> PlanView:
+        return PlanView(
+            plan.name,
+            plan.tagline,
+            plan.features,
+            plan.highlight,
+            _price_view(catalog.get(plan.lookup_key("month")), offer),
+            _price_view(catalog.get(plan.lookup_key("year")), offer),
+        )
+
+    return render_template(
+        "checkout/pricing.html",
+        plans=[view(plan) for plan in PLANS],
+        offer=offer,
+        catalog_error=None,
+    )
+
+
+def _price_or_404(lookup_key: str) -> CatalogPrice:
+    try:
+        price = prices().get(lookup_key)
+    except stripe_api.StripeError:
+        abort(503)
+    if price is None:
+        abort(404)
+    return price
+
+
+@bp.route("/checkout/<lookup_key>", methods=["GET", "POST"])
+@login_required
+def checkout(lookup_key: str):
+    """Show a plan's price for this user, and subscribe them with a test card."""
+    price = _price_or_404(lookup_key)
+    if active_subscription(current_user) is not None:
+        flash("You already have a plan. Here it is.", "info")
+        return redirect(url_for("checkout.account"))
+    form = CheckoutForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            start_subscription(
+                current_user, price, form.payment_method.data, form.attempt.data
+            )
+        except AlreadySubscribed:
+            return redirect(url_for("checkout.account"))
+        except CheckoutError as failure:
+            error = str(failure)
+        else:
+            flash(f"You are subscribed to Moonly {price.plan.name}.", "success")
+            return redirect(url_for("checkout.account"))
+    if error or not form.is_submitted():
+        form.attempt.data = new_attempt()  # a new card is a new attempt
+    offer = offer_for(current_user)
+    status = 402 if error else (400 if form.is_submitted() else 200)
+    return render_template(
+        "checkout/checkout.html",
+        plan_name=price.plan.name,
+        price=_price_view(price, offer),
+        quote=quote(price, offer),
+        offer=offer,
+        form=form,
+        error=error,
+    ), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """Show the signed-in user's account, plan and invoices."""
+    user = current_user
+    if user.stripe_customer_id:
+        status = f"Stripe customer {user.stripe_customer_id}"
+    elif user.stripe_customer_error:
+        status = "Billing profile pending: Stripe could not be reached; we will retry."
+    else:
+        status = "No billing profile yet: it is created at your first purchase."
+    row = billing_account.current_subscription(user)
+    next_invoice, next_invoice_error = None, None
+    if row is not None:
+        try:
+            next_invoice = billing_account.next_invoice(user, row)
+        except stripe_api.StripeError:
+            next_invoice_error = "The next invoice cannot be shown right now."
+    return render_template(
+        "checkout/account.html",
+        organization_name=user.organization.name if user.organization else None,
+        referral={"ucc": user.ucc, "source": user.ucc_source} if user.ucc else None,
+        customer_status=status,
+        subscription=billing_account.subscription_view(row) if row else None,
+        next_invoice=next_invoice,
+        next_invoice_error=next_invoice_error,
+        invoices=billing_account.invoices(user),
+    )
+
+
+@bp.post("/account/cancel")
+@login_required
+def cancel():
+    """Cancel the plan at the end of the paid period."""
+    try:
+        row = cancel_at_period_end(current_user)
+    except CheckoutError as failure:
+        flash(str(failure), "error")
+    else:
+        if row is None:
+            flash("You have no active plan to cancel.", "info")
+        else:
+            flash("Your plan will end when the paid period ends.", "success")
+    return redirect(url_for("checkout.account"))

@@ -1,0 +1,144 @@
+"""Routes of payment methods, subscriptions, invoices, charges and refunds.
+
+Each is (method, path, the SDK's params class, handler, implemented parameters); api.py
+turns them into routes beside the catalog's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from stripe import params as sp
+
+from . import charges, invoice_api, payment_methods, subscriptions
+
+_LIST = "limit starting_after ending_before"
+
+# (method, path, params class, handler, implemented parameters)
+RouteSpec = tuple[str, str, type, Callable[..., dict[str, Any]], str]
+
+BILLING_ROUTES: list[RouteSpec] = [
+    (
+        "post",
+        "/v1/payment_methods/{id}/attach",
+        sp.PaymentMethodAttachParams,
+        payment_methods.attach,
+        "customer",
+    ),
+    (
+        "post",
+        "/v1/payment_methods/{id}/detach",
+        sp.PaymentMethodDetachParams,
+        payment_methods.detach,
+        "",
+    ),
+    (
+        "get",
+        "/v1/payment_methods/{id}",
+        sp.PaymentMethodRetrieveParams,
+        payment_methods.retrieve,
+        "",
+    ),
+    (
+        "get",
+        "/v1/payment_methods",
+        sp.PaymentMethodListParams,
+        payment_methods.list_payment_methods,
+        _LIST + " customer type",
+    ),
+    (
+        "get",
+        "/v1/customers/{id}/payment_methods",
+        sp.CustomerPaymentMethodListParams,
+        payment_methods.list_customer_payment_methods,
+        _LIST + " type",
+    ),
+    (
+        "post",
+        "/v1/subscriptions",
+        sp.SubscriptionCreateParams,
+        subscriptions.create_subscription,
+        "customer items default_payment_method metadata discounts payment_behavior "
+        "expand cancel_at_period_end",
+    ),
+    (
+        "get",
+        "/v1/subscriptions",
+        sp.SubscriptionListParams,
+        subscriptions.list_subscriptions,
+        _LIST + " customer status",
+    ),
+    (
+        "get",
+        "/v1/subscriptions/{id}",
+        sp.SubscriptionRetrieveParams,
+        subscriptions.retrieve_subscription,
+        "expand",
+    ),
+    (
+        "post",
+        "/v1/subscriptions/{id}",
+        sp.SubscriptionUpdateParams,
+        subscriptions.update_subscription,
+        "cancel_at_period_end metadata default_payment_method expand",
+    ),
+    (
+        "delete",
+        "/v1/subscriptions/{id}",
+        sp.SubscriptionCancelParams,
+        subscriptions.cancel_subscription,
+        "",
+    ),
+    (
+        "post",
+        "/v1/invoices/create_preview",
+        sp.InvoiceCreatePreviewParams,
+        invoice_api.create_preview,
+        "customer subscription",
+    ),
+    (
+        "get",
+        "/v1/invoices",
+        sp.InvoiceListParams,
+        invoice_api.list_invoices,
+        _LIST + " customer subscription status",
+    ),
+    (
+        "get",
+        "/v1/invoices/{id}",
+        sp.InvoiceRetrieveParams,
+        invoice_api.retrieve_invoice,
+        "expand",
+    ),
+    (
+        "get",
+        "/v1/charges",
+        sp.ChargeListParams,
+        charges.list_charges,
+        _LIST + " customer payment_intent",
+    ),
+    ("get", "/v1/charges/{id}", sp.ChargeRetrieveParams, charges.retrieve_charge, ""),
+    (
+        "post",
+        "/v1/charges/{id}",
+        sp.ChargeUpdateParams,
+        charges.update_charge,
+        "description metadata",
+    ),
+    (
+        "post",
+        "/v1/refunds",
+        sp.RefundCreateParams,
+        charges.create_refund,
+        "charge payment_intent amount reason metadata",
+    ),
+    ("get", "/v1/refunds/{id}", sp.RefundRetrieveParams, charges.retrieve_refund, ""),
+    (
+        "get",
+        "/v1/payment_intents/{id}",
+        sp.PaymentIntentRetrieveParams,
+        charges.retrieve_payment_intent,
+        "",
+    ),
+]

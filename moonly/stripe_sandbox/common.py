@@ -1,0 +1,145 @@
+"""Helpers the billing resources share: references, billing periods, lists, expansion."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import SandboxError
+from .models import SandboxObject
+from .store import Context
+
+Params = dict[str, Any]
+Data = dict[str, Any]
+
+# Stripe's names for objects in "No such …" messages, where they differ from `object`.
+_DISPLAY = {"payment_method": "PaymentMethod", "payment_intent": "payment_intent"}
+
+
+def ref(ctx: Context, kind: str, object_id: str, param: str) -> SandboxObject:
+    """An object a request parameter names; Stripe answers a missing one with a 400."""
+    row = ctx.session.get(SandboxObject, object_id)
+    if row is None or row.object != kind or row.deleted:
+        raise SandboxError(
+            400,
+            f"No such {_DISPLAY.get(kind, kind)}: '{object_id}'",
+            param=param,
+            code="resource_missing",
+        )
+    return row
+
+
+def missing(kind: str, object_id: str) -> SandboxError:
+    """The 404 for an object named in the URL."""
+    return SandboxError.no_such(_DISPLAY.get(kind, kind), object_id)
+
+
+def require(params: Params, name: str) -> Any:
+    """A parameter the SDK types as optional but this request needs."""
+    if name not in params:
+        raise SandboxError(
+            400,
+            f"Missing required param: {name}.",
+            param=name,
+            code="parameter_missing",
+        )
+    return params[name]
+
+
+def add_interval(ts: int, interval: str, count: int, anchor: int) -> int:
+    """`ts` moved on by `count` intervals, keeping the anchor's day of month like Stripe."""
+    if interval == "day":
+        return ts + count * 86_400
+    if interval == "week":
+        return ts + count * 7 * 86_400
+    months = count * (12 if interval == "year" else 1)
+    start = datetime.fromtimestamp(ts, UTC)
+    year, month = divmod(start.month - 1 + months, 12)
+    year += start.year
+    # Jan 31 → Feb 28 → Mar 31: clamp to the month's length, then return to the anchor day.
+    day = min(
+        datetime.fromtimestamp(anchor, UTC).day, calendar.monthrange(year, month + 1)[1]
+    )
+    return int(start.replace(year=year, month=month + 1, day=day).timestamp())
+
+
+def list_object(data: list[Data], url: str) -> Data:
+    """Stripe's embedded list object."""
+    return {"object": "list", "data": data, "has_more": False, "url": url}
+
+
+def in_list(rows: list[Data], url: str, **extra: Any) -> Data:
+    """A list object with extra fields such as total_count."""
+    return {**list_object(rows, url), **extra}
+
+
+# Expansion: `expand[]=latest_invoice.payments` replaces ids by their objects.
+
+Expander = Callable[[Context, Data], Any]
+
+
+def expand(
+    ctx: Context,
+    data: Data,
+    paths: list[str],
+    expanders: dict[str, Expander],
+) -> Data:
+    """Apply the expansions a route supports, refusing the others clearly."""
+    unsupported = [p for p in paths if p not in expanders]
+    if unsupported:
+        raise SandboxError(
+            400,
+            f"The Moonly sandbox cannot expand `{unsupported[0]}` here; it expands only "
+            f"{', '.join(sorted(expanders))}. Use Stripe test mode for more.",
+            param="expand",
+            code="sandbox_unsupported_parameter",
+        )
+    # `a.b` expands `a` too; shorter paths first, so `b` is found inside `a`'s object.
+    wanted = {
+        ".".join(p.split(".")[: i + 1]) for p in paths for i in range(p.count(".") + 1)
+    }
+    result = dict(data)
+    for path in sorted(wanted, key=lambda p: p.count(".")):
+        head, _, rest = path.rpartition(".")
+        target: Data | None = result
+        for part in head.split(".") if head else []:
+            target = target.get(part) if target else None
+        # Nothing to expand behind a null; `payments` is absent until expanded.
+        if target is None or (rest in target and target[rest] is None):
+            continue
+        target[rest] = expanders[path](ctx, target)
+    return result
+
+
+# Simulated time: a subscription advanced by clock.py lives ahead of the real clock.
+
+_CLOCK = "sandbox_clock"
+
+
+def offset_ns(ctx: Context, subscription_id: str) -> int:
+    """How far this subscription's time runs ahead of the real clock."""
+    row = ctx.session.get(SandboxObject, f"{_CLOCK}_{subscription_id}")
+    return 0 if row is None else int(row.data["offset_ns"])
+
+
+def set_offset_ns(ctx: Context, subscription_id: str, offset: int) -> None:
+    """Remember the subscription's offset in a row no list or retrieve ever returns."""
+    row_id = f"{_CLOCK}_{subscription_id}"
+    row = ctx.session.get(SandboxObject, row_id)
+    data = {"id": row_id, "object": _CLOCK, "offset_ns": offset}
+    if row is None:
+        ctx.insert(data, silent=True)
+    else:
+        row.data = data
+
+
+def at_subscription_time(ctx: Context, subscription_id: str) -> Context:
+    """The request's context on the subscription's own clock."""
+    offset = offset_ns(ctx, subscription_id)
+    if not offset:
+        return ctx
+    shifted = Context(ctx.session, ctx.request_id, ctx.idempotency_key)
+    shifted.now_ns = ctx.now_ns + offset
+    return shifted

@@ -1,0 +1,127 @@
+"""Invoices as the API reads them, and the preview of a subscription's next invoice."""
+
+from __future__ import annotations
+
+import copy
+
+from sqlalchemy import select
+
+from . import invoices as inv
+from .common import (
+    Data,
+    Params,
+    add_interval,
+    at_subscription_time,
+    expand,
+    list_object,
+    missing,
+    ref,
+)
+from .errors import SandboxError
+from .models import SandboxObject
+from .store import Context
+
+
+def payments(ctx: Context, invoice: Data) -> Data:
+    """The invoice's `payments` list, which Stripe includes only when expanded."""
+    rows = ctx.session.scalars(
+        select(SandboxObject)
+        .where(
+            SandboxObject.object == "invoice_payment",
+            SandboxObject.data["invoice"].as_string() == invoice["id"],
+        )
+        .order_by(SandboxObject.created_ns.desc())
+    )
+    return list_object(
+        [copy.deepcopy(r.data) for r in rows], f"/v1/invoices/{invoice['id']}/payments"
+    )
+
+
+EXPANDERS = {
+    "payments": payments,
+    "discounts": lambda ctx, invoice: [
+        copy.deepcopy(ctx.get("discount", d).data) for d in invoice["discounts"]
+    ],
+}
+
+
+def retrieve_invoice(ctx: Context, object_id: str, params: Params) -> Data:
+    row = ctx.session.get(SandboxObject, object_id)
+    if row is None or row.object != "invoice":
+        raise missing("invoice", object_id)
+    return expand(ctx, row.data, params.get("expand", []), EXPANDERS)
+
+
+def list_invoices(ctx: Context, params: Params) -> Data:
+    filters = []
+    if "customer" in params:
+        filters.append(SandboxObject.data["customer"].as_string() == params["customer"])
+    if "status" in params:
+        filters.append(SandboxObject.data["status"].as_string() == params["status"])
+    if "subscription" in params:
+        path = ("parent", "subscription_details", "subscription")
+        filters.append(SandboxObject.data[path].as_string() == params["subscription"])
+    return ctx.list("invoice", params, *filters, url="/v1/invoices")
+
+
+def _no_upcoming(customer_id: str) -> SandboxError:
+    return SandboxError(
+        404,
+        f"No upcoming invoices for customer: {customer_id}",
+        code="invoice_upcoming_none",
+    )
+
+
+def _subscription_to_preview(ctx: Context, params: Params) -> SandboxObject:
+    customer_id = params.get("customer")
+    if customer_id is not None:
+        ref(ctx, "customer", customer_id, "customer")
+    if "subscription" in params:
+        row = ref(ctx, "subscription", params["subscription"], "subscription")
+        if customer_id is not None and row.data["customer"] != customer_id:
+            raise SandboxError.invalid(
+                "subscription",
+                f"The subscription {row.id} does not belong to customer {customer_id}.",
+            )
+        return row
+    if customer_id is None:
+        raise SandboxError(
+            400,
+            "Missing required param: customer or subscription.",
+            param="customer",
+            code="parameter_missing",
+        )
+    # Without a subscription, Stripe previews the customer's current one.
+    found = ctx.list(
+        "subscription",
+        {"limit": 1},
+        SandboxObject.data["customer"].as_string() == customer_id,
+        SandboxObject.data["status"].as_string() != "canceled",
+        url="",
+    )["data"]
+    if not found:
+        raise _no_upcoming(customer_id)
+    return ctx.get("subscription", found[0]["id"])
+
+
+def create_preview(ctx: Context, params: Params) -> Data:
+    """The subscription's next invoice, not stored; its id starts with `upcoming_in`."""
+    row = _subscription_to_preview(ctx, params)
+    sub = row.data
+    if (
+        sub["status"] in ("canceled", "incomplete_expired")
+        or sub["cancel_at_period_end"]
+    ):
+        raise _no_upcoming(sub["customer"])
+    ctx = at_subscription_time(ctx, sub["id"])
+    item = sub["items"]["data"][0]
+    recurring = item["price"]["recurring"]
+    start = item["current_period_end"]
+    end = add_interval(
+        start,
+        recurring["interval"],
+        recurring["interval_count"],
+        sub["billing_cycle_anchor"],
+    )
+    current = inv.Period(item["current_period_start"], start)
+    return inv.build(ctx, sub, inv.Period(start, end), "upcoming", current)

@@ -1,0 +1,50 @@
+"""What each Stripe event type does: re-fetch the object it is about and record it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..billing import sync
+
+# The ten events Cello's Stripe webhook listens to, plus the invoice and charge events
+# that change the same objects.
+HANDLERS: dict[str, Callable[[str], Any]] = {
+    "customer.created": sync.link_customer,
+    "customer.updated": sync.link_customer,
+    "customer.deleted": lambda customer_id: None,  # kept as stored; users stay
+    "customer.subscription.created": sync.sync_subscription,
+    "customer.subscription.updated": sync.sync_subscription,
+    "customer.subscription.deleted": sync.sync_subscription,
+    "invoice.created": sync.sync_invoice,
+    "invoice.finalized": sync.sync_invoice,
+    "invoice.updated": sync.sync_invoice,
+    "invoice.paid": sync.sync_invoice,
+    "invoice.payment_succeeded": sync.sync_invoice,
+    "invoice.payment_failed": sync.sync_invoice,
+    "invoice.voided": sync.sync_invoice,
+    "charge.succeeded": sync.sync_charge,
+    "charge.failed": sync.sync_charge,
+    "charge.updated": sync.sync_charge,
+    "charge.refunded": sync.sync_charge,
+}
+
+CELLO_EVENTS = (
+    "charge.refunded",
+    "charge.succeeded",
+    "charge.updated",
+    "customer.created",
+    "customer.deleted",
+    "customer.updated",
+    "customer.subscription.created",
+    "customer.subscription.deleted",
+    "customer.subscription.updated",
+    "invoice.paid",
+)
+
+
+def handle(event: dict[str, Any]) -> None:
+    """Apply one event; unknown types are stored and acknowledged, nothing more."""
+    handler = HANDLERS.get(event.get("type", ""))
+    if handler is not None:
+        handler(event["data"]["object"]["id"])
