@@ -39,3 +39,26 @@ def test_journey_of_unknown_email_is_404(client):
 def test_journey_is_absent_when_demo_is_off(make_app, auth):
     client = make_app(MOONLY_DEMO=False).test_client()
     assert client.get("/demo/api/journey?email=ana@example.com").status_code == 404
+
+
+def test_journey_lists_subscriptions_and_invoices_as_stripe_returns_them(
+    app, client, auth, catalog
+):
+    from test_checkout import checkout
+
+    auth.signup(ucc="test")
+    checkout(client)
+    body = client.get("/demo/api/journey?email=ana@example.com").json
+    (subscription,) = body["stripe"]["subscriptions"]
+    assert subscription["object"] == "subscription"
+    assert subscription["status"] == "active"
+    assert subscription["metadata"]["cello_ucc"] == "test"
+    (invoice,) = body["stripe"]["invoices"]
+    assert invoice["object"] == "invoice"
+    assert (invoice["total"], invoice["total_discount_amounts"][0]["amount"]) == (
+        960,
+        240,
+    )
+    assert (
+        invoice["parent"]["subscription_details"]["subscription"] == subscription["id"]
+    )
