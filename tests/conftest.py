@@ -126,12 +126,18 @@ def catalog(app, runner):
     assert result.exit_code == 0, result.output
 
 
+def hidden_value(html: str, name: str) -> str:
+    """The value of a form's hidden input, however its attributes are ordered."""
+    for tag in re.findall(r"<input[^>]*>", html):
+        if f'name="{name}"' in tag and 'type="hidden"' in tag:
+            found = re.search(r'value="([^"]*)"', tag)
+            if found:
+                return found.group(1)
+    raise AssertionError(f"no hidden {name!r} input on the page")
+
+
 def csrf_token(html: str) -> str:
-    found = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', html
-    ) or re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
+    return hidden_value(html, "csrf_token")
 
 
 class AuthActions:

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import csrf_token
+from conftest import csrf_token, hidden_value
 from sqlalchemy import delete, func, select
 
 from moonly.accounts.models import User
@@ -18,11 +18,7 @@ def page_text(response) -> str:
 
 
 def attempt_of(html: str) -> str:
-    found = re.search(
-        r'name="attempt" type="hidden" value="([^"]+)"', html
-    ) or re.search(r'id="attempt" name="attempt" type="hidden" value="([^"]+)"', html)
-    assert found, "no attempt id on the checkout page"
-    return found.group(1)
+    return hidden_value(html, "attempt")
 
 
 def checkout(
