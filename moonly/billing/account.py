@@ -10,8 +10,7 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..extensions import db
 from . import stripe_api
-from .catalog import NEW_USER_COUPON_ID, PLAN_BY_LOOKUP_KEY, new_user_offer
-from .checkout import money
+from .catalog import NEW_USER_COUPON_ID, PLAN_BY_LOOKUP_KEY, money, new_user_offer
 from .models import Invoice, Subscription
 
 STATUS_LABELS = {

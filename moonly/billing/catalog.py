@@ -67,9 +67,14 @@ PLANS = (
 )
 
 
+def money(cents: int) -> str:
+    """Dollars and cents, as on an invoice: $12.00."""
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
 def format_usd(cents: int) -> str:
-    dollars, rest = divmod(cents, 100)
-    return f"${dollars:,}" if rest == 0 else f"${dollars:,}.{rest:02d}"
+    """Marketing copy drops zero cents: $12, but $9.60."""
+    return money(cents).removesuffix(".00")
 
 
 @dataclass(frozen=True)

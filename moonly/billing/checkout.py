@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..extensions import db
 from . import stripe_api
-from .catalog import NEW_USER_COUPON_ID, CatalogPrice, Offer, new_user_offer
+from .catalog import NEW_USER_COUPON_ID, CatalogPrice, Offer, money, new_user_offer
 from .customers import ensure_customer
 from .models import ACTIVE_STATUSES, Subscription
 from .sync import sync_invoice, sync_subscription
@@ -28,10 +28,6 @@ TEST_PAYMENT_METHODS = {
 MONTHS = {"month": 1, "year": 12}
 # Subscription metadata naming the checkout attempt that made it.
 ATTEMPT_KEY = "moonly_checkout_attempt"
-
-
-def money(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"
 
 
 def discounted(cents: int, percent_off: float) -> int:

@@ -9,13 +9,20 @@ from flask_login import current_user, login_required
 
 from ..billing import account as billing_account
 from ..billing import stripe_api
-from ..billing.catalog import PLANS, CatalogPrice, Offer, Plan, new_user_offer, prices
+from ..billing.catalog import (
+    PLANS,
+    CatalogPrice,
+    Offer,
+    Plan,
+    money,
+    new_user_offer,
+    prices,
+)
 from ..billing.checkout import (
     AlreadySubscribed,
     CheckoutError,
     active_subscription,
     cancel_at_period_end,
-    money,
     offer_for,
     quote,
     start_subscription,
