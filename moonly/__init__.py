@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -29,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
-    start_sandbox_deliverer_on_first_request(app)
+    start_background_workers(app)
     return app
 
 
@@ -82,13 +83,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth, checkout, landing, webhooks
+    from . import auth, cello, checkout, landing, security, webhooks
     from .billing import models as _billing_tables  # noqa: F401 - in migrations
+    from .cello import models as _cello_tables  # noqa: F401 - in migrations
     from .stripe_sandbox import models as _sandbox_tables  # noqa: F401 - in migrations
 
     app.register_blueprint(landing.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(checkout.bp)
+    app.register_blueprint(cello.bp)
+    app.register_blueprint(security.bp)
     app.register_blueprint(webhooks.bp)
     if app.config["MOONLY_DEMO"]:
         from . import demo
@@ -97,7 +101,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/demo/api/", "/webhooks/"))
+    return request.path.startswith(("/demo/api/", "/webhooks/", "/cello/"))
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -141,28 +145,43 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from .billing.commands import stripe_cli
+    from .cello.commands import cello_cli
 
     app.cli.add_command(stripe_cli)
+    app.cli.add_command(cello_cli)
 
 
-def start_sandbox_deliverer_on_first_request(app: Flask) -> None:
-    """Offline, deliver the sandbox's webhook events from the serving process."""
-    if app.config["STRIPE_SECRET_KEY"] or not app.config["STRIPE_SANDBOX_DELIVER"]:
-        return
+def start_on_first_request(app: Flask, name: str, factory: Callable[[], Any]) -> None:
+    """Start a background worker in the process that serves, not in CLI commands."""
     lock = threading.Lock()
 
     @app.before_request
-    def start_deliverer() -> None:
-        if "moonly.deliverer" in app.extensions:
+    def start_worker() -> None:
+        if name in app.extensions:
             return
         with lock:
-            if "moonly.deliverer" not in app.extensions:
-                from .stripe_sandbox import Deliverer
+            if name not in app.extensions:
+                worker = factory()
+                worker.start()
+                app.extensions[name] = worker
 
-                deliverer = Deliverer(
-                    db.engine,
-                    app.config["STRIPE_SANDBOX_WEBHOOK_URL"],
-                    app.config["STRIPE_WEBHOOK_SECRET"],
-                )
-                deliverer.start()
-                app.extensions["moonly.deliverer"] = deliverer
+
+def start_background_workers(app: Flask) -> None:
+    """Offline, the sandbox's webhook deliverer; with scenario B, the Cello outbox."""
+    config = app.config
+    if not config["STRIPE_SECRET_KEY"] and config["STRIPE_SANDBOX_DELIVER"]:
+        from .stripe_sandbox import Deliverer
+
+        start_on_first_request(
+            app,
+            "moonly.deliverer",
+            lambda: Deliverer(
+                db.engine,
+                config["STRIPE_SANDBOX_WEBHOOK_URL"],
+                config["STRIPE_WEBHOOK_SECRET"],
+            ),
+        )
+    if config["CELLO_BACKGROUND_DELIVERY"]:
+        from .cello.outbox import Dispatcher
+
+        start_on_first_request(app, "moonly.cello_dispatcher", lambda: Dispatcher(app))

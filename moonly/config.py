@@ -8,8 +8,9 @@ from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
-# Scenario B ("customer_at_purchase": a Cello API event at signup) is not built yet.
-REFERRAL_FLOWS = ("customer_at_signup",)
+# A: the Stripe customer (with Cello's metadata) is made at signup.
+# B: a signup event goes to the Cello API; the customer is made at purchase.
+REFERRAL_FLOWS = ("customer_at_signup", "customer_at_purchase")
 CELLO_ENVS = ("sandbox", "production")
 
 
@@ -61,6 +62,16 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number; got {value!r}.") from None
 
 
+def _number(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a number of seconds; got {value!r}."
+        ) from None
+
+
 def _secret(name: str) -> str | None:
     return os.environ.get(name, "").strip() or None
 
@@ -86,6 +97,17 @@ def base_settings() -> dict:
         "STRIPE_SANDBOX_DELIVER": env_flag("STRIPE_SANDBOX_DELIVER", False),
         "CELLO_ENV": _choice("CELLO_ENV", CELLO_ENVS, "sandbox"),
         "CELLO_PRODUCT_ID": _secret("CELLO_PRODUCT_ID"),
+        # Signs the Referral component's user tokens (HS512). Never sent to the browser.
+        "CELLO_PRODUCT_SECRET": _secret("CELLO_PRODUCT_SECRET"),
+        # Cello API access keys (not the product id / secret), for scenario B's events.
+        "CELLO_ACCESS_KEY_ID": _secret("CELLO_ACCESS_KEY_ID"),
+        "CELLO_SECRET_ACCESS_KEY": _secret("CELLO_SECRET_ACCESS_KEY"),
+        # Default by CELLO_ENV; tests point it at a local server.
+        "CELLO_API_BASE": _secret("CELLO_API_BASE"),
+        "CELLO_API_TIMEOUT": _number("CELLO_API_TIMEOUT", 10.0),
+        # Deliver Cello events from a background thread of each web process.
+        "CELLO_BACKGROUND_DELIVERY": env_flag("CELLO_BACKGROUND_DELIVERY", True),
+        "CELLO_LANGUAGE": os.environ.get("CELLO_LANGUAGE", "").strip() or "en",
         "MOONLY_REFERRAL_FLOW": _choice(
             "MOONLY_REFERRAL_FLOW", REFERRAL_FLOWS, "customer_at_signup"
         ),
@@ -144,6 +166,11 @@ def testing_settings() -> dict:
         MOONLY_REFERRAL_FLOW="customer_at_signup",
         CELLO_ENV="sandbox",
         CELLO_PRODUCT_ID=None,
+        CELLO_PRODUCT_SECRET=None,
+        CELLO_ACCESS_KEY_ID=None,
+        CELLO_SECRET_ACCESS_KEY=None,
+        CELLO_API_BASE=None,
+        CELLO_BACKGROUND_DELIVERY=False,
     )
     return settings
 

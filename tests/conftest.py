@@ -19,6 +19,7 @@ PG_URL = os.environ.get("DATABASE_URL", "").strip()
 TABLES = (
     "users",
     "organizations",
+    "cello_events",
     "stripe_events",
     "subscriptions",
     "invoices",

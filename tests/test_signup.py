@@ -218,3 +218,19 @@ def test_signup_page_shows_the_offer_to_an_invited_visitor(client, catalog):
 
 def test_signup_page_without_invite_shows_no_offer(client, catalog):
     assert "% off" not in client.get("/signup").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "ok"),
+    [
+        (
+            "b@example.com",
+            "correct horse battery",
+            True,
+        ),  # a short local part is no hint
+        ("anabelle@example.com", "anabelle-2026-moon", False),
+    ],
+)
+def test_password_may_not_contain_the_email_name(app, auth, email, password, ok):
+    response = auth.signup(email=email, password=password)
+    assert (response.status_code == 302) is ok

@@ -44,11 +44,9 @@ def password_problem(password: str, email: str = "") -> str | None:
         return f"Use at most {MAX_PASSWORD} characters."
     lowered = password.lower()
     local_part = email.split("@")[0].lower()
-    if (
-        lowered in _COMMON
-        or len(set(lowered)) < 4
-        or (local_part and local_part in lowered)
-    ):
+    # A short local part ("b@…") would match almost any password; only longer ones count.
+    contains_email = len(local_part) >= 4 and local_part in lowered
+    if lowered in _COMMON or len(set(lowered)) < 4 or contains_email:
         return "This password is too easy to guess. Try a few unrelated words."
     return None
 
@@ -76,7 +74,11 @@ def sign_up(
     organization: str | None,
     referral: Referral,
 ) -> User:
-    """Create the user (and organization), then report the signup for attribution."""
+    """Create the user (and organization), then report the signup for attribution.
+
+    Scenario A creates the Stripe customer with Cello's metadata now; scenario B queues a
+    signup event for the Cello API in the same transaction as the user.
+    """
     email = normalize_email(email)
     if email_taken(email):
         raise SignupError(
@@ -91,6 +93,12 @@ def sign_up(
         ucc_source=referral.source,
     )
     db.session.add(user)
+    scenario_b = current_app.config["MOONLY_REFERRAL_FLOW"] == "customer_at_purchase"
+    if scenario_b and user.ucc:
+        from ..cello.outbox import queue_signup
+
+        db.session.flush()  # the event carries the user's id and signup time
+        queue_signup(user)  # committed with the user, or not at all
     try:
         db.session.commit()
     except IntegrityError:
@@ -99,7 +107,11 @@ def sign_up(
         raise SignupError(
             "email", "An account with this email already exists. Log in instead."
         ) from None
-    if current_app.config["MOONLY_REFERRAL_FLOW"] == "customer_at_signup":
+    if scenario_b:
+        from ..cello.outbox import nudge
+
+        nudge()  # deliver now, from a background thread
+    else:
         from ..billing.customers import ensure_customer
 
         ensure_customer(user)

@@ -8,7 +8,7 @@ SDK's typed params for the API version it pins.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import stripe
 from flask import current_app
@@ -229,4 +229,36 @@ def list_subscriptions(customer_id: str) -> list[stripe.Subscription]:
 def list_invoices(customer_id: str) -> list[stripe.Invoice]:
     return list(
         client().v1.invoices.list(params={"customer": customer_id, "limit": 100}).data
+    )
+
+
+# Webhook endpoints (connecting Stripe to Cello)
+
+# The SDK types event names as one long Literal; these lists are checked against the
+# API itself (the sandbox refuses unknown names, as Stripe does).
+EventNames = Any
+
+
+def webhook_endpoints() -> list[stripe.WebhookEndpoint]:
+    return list(
+        client().v1.webhook_endpoints.list(params={"limit": 100}).auto_paging_iter()
+    )
+
+
+def create_webhook_endpoint(url: str, events: EventNames) -> stripe.WebhookEndpoint:
+    """Create an endpoint; Stripe shows its signing secret in this answer only."""
+    return client().v1.webhook_endpoints.create(
+        params={
+            "url": url,
+            "enabled_events": events,
+            "description": "Cello referral attribution (created by Moonly)",
+        }
+    )
+
+
+def update_webhook_endpoint(
+    endpoint_id: str, events: EventNames
+) -> stripe.WebhookEndpoint:
+    return client().v1.webhook_endpoints.update(
+        endpoint_id, params={"enabled_events": events, "disabled": False}
     )

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..accounts.service import normalize_email
 from ..billing import stripe_api
+from ..cello import api as cello_api
+from ..cello.models import CelloEvent
 from ..extensions import db
 from ..timeutil import isoformat
 from ..webhooks.models import StripeEvent
@@ -62,6 +64,38 @@ def _webhook_events(customer_id: str | None) -> list[dict[str, Any]]:
     ]
 
 
+def _cello_events(user: User) -> list[dict[str, Any]]:
+    """Each queued Cello event, and the exact request that is (or would be) sent."""
+    events = db.session.scalars(
+        select(CelloEvent).where(CelloEvent.user_id == user.id).order_by(CelloEvent.id)
+    )
+    url = cello_api.base_url() + "/events"
+    return [
+        {
+            "id": e.id,
+            "trigger": e.trigger,
+            "status": e.status,
+            "attempts": e.attempts,
+            "last_status": e.last_status,
+            "last_error": e.last_error,
+            "created_at": isoformat(e.created_at),
+            "sent_at": isoformat(e.sent_at),
+            "body": e.body,
+            "request": {
+                "method": "POST",
+                "url": url,
+                "headers": {
+                    "Authorization": "Bearer <access token from POST /token>",
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": e.key,
+                },
+                "body": e.body,
+            },
+        }
+        for e in events
+    ]
+
+
 def journey(user: User) -> dict[str, Any]:
     return {
         "user": {
@@ -75,5 +109,5 @@ def journey(user: User) -> dict[str, Any]:
         },
         "stripe": _stripe(user),
         "webhook_events": _webhook_events(user.stripe_customer_id),
-        "cello_events": [],
+        "cello_events": _cello_events(user),
     }

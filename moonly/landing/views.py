@@ -1,21 +1,10 @@
-"""The product page, which captures invite links, and the signed-in welcome page."""
+"""The product page, which captures invite links."""
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 
 from ..billing.catalog import PLANS, new_user_offer
 from ..referral import invite_from_args, remember_invite
 from . import bp
-
-CELLO_ASSETS = {
-    "sandbox": "https://assets.sandbox.cello.so",
-    "production": "https://assets.cello.so",
-}
-
-
-@bp.app_context_processor
-def cello_scripts() -> dict[str, str]:
-    host = CELLO_ASSETS[current_app.config["CELLO_ENV"]]
-    return {"cello_attribution_src": f"{host}/attribution/latest/cello-attribution.js"}
 
 
 @bp.after_app_request

@@ -22,6 +22,7 @@ from .errors import SandboxError
 from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
 from .store import API_VERSION, Context
+from .webhook_endpoints import WEBHOOK_ENDPOINT_ROUTES
 
 IDEMPOTENCY_KEY_TTL = 24 * 3600  # Stripe keeps idempotent results for 24 hours.
 
@@ -132,6 +133,7 @@ ROUTES = [
     ),
     _route("delete", "/v1/customers/{id}", sp.CustomerDeleteParams, r.delete_customer),
     *(_route(*spec) for spec in BILLING_ROUTES),
+    *(_route(*spec) for spec in WEBHOOK_ENDPOINT_ROUTES),
 ]
 
 

@@ -89,10 +89,12 @@ class Context:
                 self.emit(event_type(data["object"], "updated"), data, previous)
         return data
 
-    def delete(self, row: SandboxObject) -> dict[str, Any]:
+    def delete(self, row: SandboxObject, *, silent: bool = False) -> dict[str, Any]:
+        """Mark an object deleted; emit `<object>.deleted` unless Stripe sends none."""
         row.deleted = True
         row.lookup_key = None
-        self.emit(event_type(row.object, "deleted"), row.data)
+        if not silent:
+            self.emit(event_type(row.object, "deleted"), row.data)
         return {"id": row.id, "object": row.object, "deleted": True}
 
     def _event_ns(self) -> int:

@@ -1,0 +1,7 @@
+"""Cello: the signup events of scenario B, and the Referral component for users."""
+
+from flask import Blueprint
+
+bp = Blueprint("cello", __name__, url_prefix="/cello")
+
+from . import views  # noqa: E402,F401

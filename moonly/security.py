@@ -1,0 +1,73 @@
+"""Response headers: a Content-Security-Policy that names exactly the Cello hosts in use."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from flask import Blueprint, current_app
+from flask_login import current_user
+from markupsafe import Markup
+
+from .cello import component
+
+bp = Blueprint("security", __name__)
+
+# Cello's command-queue stub (docs.cello.so, attribution-js-usage). It must run before
+# any call to the library, so it is inline in <head>; the CSP allows it by its hash.
+CELLO_ATTRIBUTION_STUB = (
+    'window.CelloAttribution=window.CelloAttribution||function(t,...o){if("getReferral"'
+    '===t)throw new Error("getReferral is not supported in this context. Use getUcc '
+    'instead.");let e,n;const i=new Promise((t,o)=>{e=t,n=o});return window.'
+    "CelloAttributionCmd=window.CelloAttributionCmd||[],window.CelloAttributionCmd.push"
+    "({command:t,args:o,resolve:e,reject:n}),i}"
+)
+STUB_HASH = (
+    "sha256-"
+    + base64.b64encode(
+        hashlib.sha256(CELLO_ATTRIBUTION_STUB.encode()).digest()
+    ).decode()
+)
+
+
+def content_security_policy() -> str:
+    """Self, plus Cello's asset and API hosts for the configured CELLO_ENV only."""
+    assets, api = component.assets_host(), component.api_host()
+    directives = {
+        "default-src": "'self'",
+        "script-src": f"'self' '{STUB_HASH}' {assets}",
+        "connect-src": f"'self' {assets} {api}",
+        "img-src": f"'self' data: {assets}",
+        "style-src": f"'self' {assets}",
+        "font-src": f"'self' {assets}",
+        "frame-src": assets,
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+@bp.app_context_processor
+def cello_page_context() -> dict:
+    booted = component.enabled() and current_user.is_authenticated
+    return {
+        "cello_attribution_stub": Markup(CELLO_ATTRIBUTION_STUB),  # noqa: S704 - a constant
+        "cello_attribution_src": f"{component.assets_host()}/attribution/latest/cello-attribution.js",
+        "cello_component": component.boot_settings(current_user) if booted else None,
+    }
+
+
+@bp.after_app_request
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy())
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
+    return response
