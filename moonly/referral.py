@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import Response, current_app, request
+from flask import Response, current_app, request, session
 
 # Cello's codes are 11 alphanumerics; its own checks use `ucc=test`. Accept any plain
 # token, and nothing that could carry markup, separators or cookie syntax.
@@ -92,3 +92,29 @@ def resolve_ucc(form_value: str | None) -> tuple[str | None, str | None]:
     if ucc:
         return ucc, "cookie"
     return None, None
+
+
+def record_visit(invite: Invite, path: str) -> None:
+    """Note the visit once per browser session, for the demo's timeline."""
+    from .extensions import db
+    from .landing.models import InviteVisit
+
+    if session.get("invite_visit_ucc") == invite.ucc:
+        return
+    visit = InviteVisit(
+        ucc=invite.ucc,
+        product_id=(invite.product_id or "")[:64] or None,
+        referrer_name=invite.referrer_name,
+        path=path[:255],
+    )
+    db.session.add(visit)
+    db.session.commit()
+    session["invite_visit_ucc"] = invite.ucc
+    session["invite_visit_id"] = visit.id
+
+
+def visit_id_for(ucc: str | None) -> int | None:
+    """The recorded visit that brought this ucc, if this browser made it."""
+    if ucc and session.get("invite_visit_ucc") == ucc:
+        return session.get("invite_visit_id")
+    return None

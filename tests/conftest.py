@@ -4,11 +4,10 @@ migrated by the project's own Alembic migrations, and the real SDK against the s
 from __future__ import annotations
 
 import os
-import re
 import shutil
 
 import pytest
-from flask_migrate import upgrade
+from helpers import AuthActions, migrate_database
 from sqlalchemy import create_engine, text
 
 from moonly import create_app
@@ -18,6 +17,7 @@ from moonly.extensions import db
 PG_URL = os.environ.get("DATABASE_URL", "").strip()
 TABLES = (
     "users",
+    "invite_visits",
     "organizations",
     "cello_events",
     "stripe_events",
@@ -28,14 +28,6 @@ TABLES = (
     "sandbox_idempotency_keys",
     "sandbox_events",
 )
-STRONG_PASSWORD = "correct horse battery staple"
-
-
-def _migrate(url: str) -> None:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url}, env="testing")
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +40,10 @@ def migrated_database(tmp_path_factory) -> str:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-        _migrate(url)
+        migrate_database(url)
         return url
     template = tmp_path_factory.mktemp("db") / "template.sqlite3"
-    _migrate(f"sqlite:///{template}")
+    migrate_database(f"sqlite:///{template}")
     return str(template)
 
 
@@ -125,60 +117,6 @@ def sandbox(app):
 def catalog(app, runner):
     result = runner.invoke(args=["stripe", "bootstrap"])
     assert result.exit_code == 0, result.output
-
-
-def hidden_value(html: str, name: str) -> str:
-    """The value of a form's hidden input, however its attributes are ordered."""
-    for tag in re.findall(r"<input[^>]*>", html):
-        if f'name="{name}"' in tag and 'type="hidden"' in tag:
-            found = re.search(r'value="([^"]*)"', tag)
-            if found:
-                return found.group(1)
-    raise AssertionError(f"no hidden {name!r} input on the page")
-
-
-def csrf_token(html: str) -> str:
-    return hidden_value(html, "csrf_token")
-
-
-class AuthActions:
-    def __init__(self, client):
-        self.client = client
-
-    def signup(
-        self,
-        email="ana@example.com",
-        *,
-        name="Ana Lima",
-        password=STRONG_PASSWORD,
-        organization="",
-        ucc="",
-        follow=False,
-    ):
-        page = self.client.get("/signup")
-        return self.client.post(
-            "/signup",
-            data={
-                "csrf_token": csrf_token(page.get_data(as_text=True)),
-                "name": name,
-                "email": email,
-                "password": password,
-                "organization": organization,
-                "ucc": ucc,
-            },
-            follow_redirects=follow,
-        )
-
-    def login(self, email="ana@example.com", password=STRONG_PASSWORD, next_url=None):
-        page = self.client.get("/login")
-        data = {
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": password,
-        }
-        if next_url is not None:
-            data["next"] = next_url
-        return self.client.post("/login", data=data)
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def b_client(scenario_b):
 
 @pytest.fixture
 def b_auth(b_client):
-    from conftest import AuthActions
+    from helpers import AuthActions
 
     return AuthActions(b_client)
 
@@ -225,7 +225,7 @@ def test_without_credentials_events_wait_visibly(make_app, cello):
     app = make_app(
         MOONLY_REFERRAL_FLOW="customer_at_purchase", CELLO_API_BASE=cello.base
     )
-    from conftest import AuthActions
+    from helpers import AuthActions
 
     client = app.test_client()
     AuthActions(client).signup(ucc="test")
@@ -319,7 +319,7 @@ def test_background_dispatcher_delivers_soon_after_signup(make_app, cello):
         CELLO_API_BASE=cello.base,
         CELLO_BACKGROUND_DELIVERY=True,
     )
-    from conftest import AuthActions
+    from helpers import AuthActions
 
     AuthActions(app.test_client()).signup(ucc="bg")
     try:

@@ -26,7 +26,7 @@ def component_client(component_app):
 
 
 def signed_up(client):
-    from conftest import AuthActions
+    from helpers import AuthActions
 
     AuthActions(client).signup(name="Ana Lima", ucc="test")
 

@@ -93,7 +93,7 @@ def test_connect_refuses_a_non_https_url(ready_app):
 def test_scenario_b_end_to_end(make_app, catalog, httpserver):
     """Signup: no customer, one Cello event. Checkout: customer with metadata, discount."""
     from cello_standin import CelloStandIn
-    from conftest import AuthActions
+    from helpers import AuthActions
     from test_checkout import checkout
 
     cello = CelloStandIn()

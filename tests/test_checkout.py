@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import csrf_token, hidden_value
+from helpers import csrf_token, hidden_value
 from sqlalchemy import delete, func, select
 
 from moonly.accounts.models import User

@@ -289,7 +289,7 @@ def test_state_survives_a_restart_and_stays_in_its_own_database(make_app, tmp_pa
 
 
 def test_another_database_has_its_own_sandbox(make_app, tmp_path):
-    from conftest import _migrate
+    from helpers import migrate_database as _migrate
 
     other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
     _migrate(other)

@@ -113,7 +113,7 @@ def test_duplicate_email_shows_the_form_again_and_writes_nothing(app, client, au
 
 
 def _token(client):
-    from conftest import csrf_token
+    from helpers import csrf_token
 
     return csrf_token(client.get("/signup").get_data(as_text=True))
 

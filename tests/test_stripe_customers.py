@@ -76,7 +76,7 @@ def test_late_retry_after_idempotency_keys_expired_adopts_the_customer(
 
 def test_sdk_retry_with_the_same_idempotency_key_makes_one_customer(make_app):
     app = make_app(STRIPE_MAX_NETWORK_RETRIES=1)
-    from conftest import AuthActions
+    from helpers import AuthActions
 
     with app.app_context():
         from moonly.billing import stripe_api

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..ids import public_id
+from ..landing.models import InviteVisit
 from ..timeutil import utcnow
 
 
@@ -45,6 +46,10 @@ class User(UserMixin, db.Model):
     # The referral code (Cello's ucc) and where the server got it: "form" or "cookie".
     ucc: Mapped[str | None] = mapped_column(String(64))
     ucc_source: Mapped[str | None] = mapped_column(String(16))
+
+    # The invite-link visit this signup followed, when the same browser made both.
+    invite_visit_id: Mapped[int | None] = mapped_column(ForeignKey("invite_visits.id"))
+    invite_visit: Mapped[InviteVisit | None] = relationship()
 
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # The last failed attempt to create the Stripe customer, kept until one succeeds.

@@ -64,6 +64,7 @@ def email_taken(email: str) -> bool:
 class Referral:
     ucc: str | None
     source: str | None  # "form", "cookie" or None
+    visit_id: int | None = None  # the invite-link visit, when this browser made it
 
 
 def sign_up(
@@ -91,6 +92,7 @@ def sign_up(
         organization=Organization(name=organization.strip()) if organization else None,
         ucc=referral.ucc,
         ucc_source=referral.source,
+        invite_visit_id=referral.visit_id,
     )
     db.session.add(user)
     scenario_b = current_app.config["MOONLY_REFERRAL_FLOW"] == "customer_at_purchase"

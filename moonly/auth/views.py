@@ -7,7 +7,7 @@ from flask_login import login_required, login_user, logout_user
 
 from ..accounts.service import Referral, SignupError, authenticate, sign_up
 from ..billing.catalog import new_user_offer
-from ..referral import invite_from_args, resolve_ucc, ucc_from_cookie
+from ..referral import invite_from_args, resolve_ucc, ucc_from_cookie, visit_id_for
 from . import bp
 from .forms import LoginForm, SignupForm
 
@@ -34,7 +34,7 @@ def signup():
                 email=form.email.data,
                 password=form.password.data,
                 organization=form.organization.data or None,
-                referral=Referral(ucc, source),
+                referral=Referral(ucc, source, visit_id_for(ucc)),
             )
         except SignupError as error:
             getattr(form, error.field).errors.append(error.message)

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
 from ..accounts.models import User
 from ..accounts.service import normalize_email
 from ..billing import stripe_api
+from ..billing.models import Subscription
 from ..cello import api as cello_api
 from ..cello.models import CelloEvent
 from ..extensions import db
 from ..timeutil import isoformat
 from ..webhooks.models import StripeEvent
+from .timeline import cello_view, timeline
 
 
-def find_user(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+def find_user(*, email: str | None = None, user_id: str | None = None) -> User | None:
+    """The user by email or by public id (`usr_…`)."""
+    if user_id:
+        return db.session.scalar(select(User).where(User.public_id == user_id))
+    if email:
+        return db.session.scalar(
+            select(User).where(User.email == normalize_email(email))
+        )
+    return None
 
 
 def _stripe(user: User) -> dict[str, Any]:
@@ -97,7 +107,8 @@ def _cello_events(user: User) -> list[dict[str, Any]]:
 
 
 def journey(user: User) -> dict[str, Any]:
-    return {
+    """Everything the demo shows for one signup; the console renders exactly this."""
+    data = {
         "user": {
             "id": user.public_id,
             "email": user.email,
@@ -107,7 +118,55 @@ def journey(user: User) -> dict[str, Any]:
             "ucc_source": user.ucc_source,
             "created_at": isoformat(user.created_at),
         },
+        "flow": current_app.config["MOONLY_REFERRAL_FLOW"],
+        "sandbox": stripe_api.is_sandbox(),
         "stripe": _stripe(user),
         "webhook_events": _webhook_events(user.stripe_customer_id),
         "cello_events": _cello_events(user),
     }
+    data["timeline"] = timeline(user, data)
+    data["cello_view"] = cello_view(user.stripe_customer_id)
+    return data
+
+
+def journeys(limit: int = 100) -> list[dict[str, Any]]:
+    """Every signup, newest first, with how far its journey got."""
+    users = db.session.scalars(select(User).order_by(User.id.desc()).limit(limit)).all()
+    customer_ids = [u.stripe_customer_id for u in users if u.stripe_customer_id]
+    webhooks = dict(
+        db.session.execute(
+            select(StripeEvent.customer_id, func.count())
+            .where(StripeEvent.customer_id.in_(customer_ids))
+            .group_by(StripeEvent.customer_id)
+        ).all()
+    )
+    cello = dict(
+        db.session.execute(
+            select(CelloEvent.user_id, func.count())
+            .where(CelloEvent.user_id.in_([u.id for u in users]))
+            .group_by(CelloEvent.user_id)
+        ).all()
+    )
+    statuses: dict[str, str | None] = {}
+    for row in db.session.scalars(
+        select(Subscription)
+        .where(Subscription.customer_id.in_(customer_ids))
+        .order_by(Subscription.created)
+    ):
+        statuses[row.customer_id or ""] = row.status  # the newest wins
+    return [
+        {
+            "user_id": u.public_id,
+            "email": u.email,
+            "name": u.name,
+            "created_at": isoformat(u.created_at),
+            "ucc": u.ucc,
+            "ucc_source": u.ucc_source,
+            "flow": current_app.config["MOONLY_REFERRAL_FLOW"],
+            "customer_id": u.stripe_customer_id,
+            "subscription_status": statuses.get(u.stripe_customer_id or ""),
+            "webhook_events": webhooks.get(u.stripe_customer_id, 0),
+            "cello_events": cello.get(u.id, 0),
+        }
+        for u in users
+    ]

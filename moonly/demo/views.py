@@ -1,18 +1,115 @@
-"""GET /demo/api/journey?email=…"""
+"""The sales demo console and its JSON (the console renders exactly what the API returns)."""
 
-from flask import jsonify, request
+from flask import (
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import logout_user
 
+from ..auth.views import safe_next
+from ..billing import stripe_api
+from ..extensions import db
+from ..stripe_sandbox import advance_subscription
+from ..stripe_sandbox.errors import SandboxError
 from . import bp
-from .journey import find_user, journey
+from .journey import find_user, journey, journeys
+from .reset import reset_demo_data
+
+CELLO_COOKIES = (
+    "cello-referral",
+    "cello-product-id",
+    "cello-productId",
+    "cello-cookie-consent",
+)
+
+
+@bp.get("/")
+def console():
+    """Show the console: invite-link builder, live journeys, what Cello sees."""
+    sandbox = stripe_api.is_sandbox()
+    return render_template(
+        "demo/console.html",
+        sandbox=sandbox,
+        flow=current_app.config["MOONLY_REFERRAL_FLOW"],
+        product_id=current_app.config.get("CELLO_PRODUCT_ID") or "moonly.example",
+        api_journeys=url_for("demo.journeys_api"),
+        api_journey=url_for("demo.journey_api"),
+        reset_url=url_for("demo.reset") if sandbox else None,
+        advance_url=url_for("demo.advance") if sandbox else None,
+        fresh_visit_url=url_for("demo.fresh_visit"),
+        selected=request.args.get("user"),
+    )
+
+
+@bp.get("/api/journeys")
+def journeys_api():
+    """List every signup, newest first."""
+    return jsonify(journeys=journeys())
 
 
 @bp.get("/api/journey")
 def journey_api():
-    """Return one signup's journey: the user, their Stripe customer, events."""
+    """Return one signup's journey, by `?user=usr_…` or `?email=…`."""
+    user_id = request.args.get("user", "").strip()
     email = request.args.get("email", "").strip()
-    if not email:
-        return jsonify(error="Pass the user's email: /demo/api/journey?email=…"), 400
-    user = find_user(email)
+    if not user_id and not email:
+        return jsonify(error="Pass ?user=<user id> or ?email=<email>."), 400
+    user = find_user(email=email, user_id=user_id)
     if user is None:
-        return jsonify(error="No user with that email."), 404
+        return jsonify(error="No such user."), 404
     return jsonify(journey(user))
+
+
+def _require_sandbox() -> None:
+    if not stripe_api.is_sandbox():
+        abort(404)
+
+
+@bp.post("/reset")
+def reset():
+    """Offline: delete all demo data (after the form's confirmation box)."""
+    _require_sandbox()
+    if request.form.get("confirm") != "yes":
+        message = "Nothing was deleted: tick the confirmation box to reset the demo."
+        return render_template(
+            "errors/error.html", code=400, title="Not reset", message=message
+        ), 400
+    reset_demo_data()
+    logout_user()
+    return redirect(url_for("demo.console"), code=303)
+
+
+@bp.post("/advance")
+def advance():
+    """Offline: move a subscription to its next period (renewal, end of the discount)."""
+    _require_sandbox()
+    subscription_id = request.form.get("subscription_id", "").strip()
+    if not subscription_id:
+        return jsonify(error="Pass subscription_id."), 400
+    try:
+        result = advance_subscription(db.engine, subscription_id)
+    except SandboxError as error:
+        return jsonify(error=error.message), error.status
+    return jsonify(
+        ok=True, object=result["object"], id=result["id"], status=result["status"]
+    )
+
+
+@bp.get("/fresh-visit")
+def fresh_visit():
+    """Forget this browser's Moonly session and referral cookies, then open the link."""
+    target = safe_next(request.args.get("to")) or url_for("landing.index")
+    logout_user()
+    response = make_response(redirect(target))
+    session.clear()
+    response.delete_cookie(current_app.config["INVITE_COOKIE_NAME"])
+    for name in CELLO_COOKIES:
+        response.delete_cookie(name)
+    return response

@@ -3,17 +3,22 @@
 from flask import render_template, request
 
 from ..billing.catalog import PLANS, new_user_offer
-from ..referral import invite_from_args, remember_invite
+from ..referral import invite_from_args, record_visit, remember_invite
 from . import bp
 
 
 @bp.after_app_request
 def keep_invite(response):
     """Keep a valid invite link's ucc in a cookie, whichever page it lands on."""
-    if request.method == "GET" and "ucc" in request.args:
+    if (
+        request.method == "GET"
+        and "ucc" in request.args
+        and response.status_code == 200
+    ):
         invite = invite_from_args(request.args)
         if invite is not None:
             remember_invite(response, invite)
+            record_visit(invite, request.path)
     return response
 
 

@@ -1,0 +1,38 @@
+"""Offline only: start a demo from scratch, storefront and Stripe sandbox alike."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import delete
+
+from ..accounts.models import Organization, User
+from ..billing import catalog
+from ..billing.models import Charge, Invoice, Subscription
+from ..cello.models import CelloEvent
+from ..extensions import db
+from ..landing.models import InviteVisit
+from ..stripe_sandbox import reset as reset_sandbox
+from ..webhooks.models import StripeEvent
+
+# Children before parents, so foreign keys hold at every step.
+TABLES = (
+    CelloEvent,
+    User,
+    Organization,
+    InviteVisit,
+    Subscription,
+    Invoice,
+    Charge,
+    StripeEvent,
+)
+
+
+def reset_demo_data() -> list[str]:
+    """Delete every signup and event, empty the sandbox, and recreate the catalog."""
+    for model in TABLES:
+        db.session.execute(delete(model))
+    db.session.commit()
+    reset_sandbox(db.engine)
+    for cache in ("moonly.offer", "moonly.prices"):
+        current_app.extensions.pop(cache, None)
+    return catalog.bootstrap()

@@ -1,0 +1,335 @@
+"""The demo's timeline of one signup, and what Cello's own webhook sees of it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..billing.catalog import money
+from ..billing.models import Subscription
+from ..extensions import db
+from ..timeutil import isoformat
+from ..webhooks.handlers import CELLO_EVENTS
+from ..webhooks.models import StripeEvent
+
+Step = dict[str, Any]
+CAPTURED_BY = {
+    "form": "Cello's script (getUcc) filled the signup form",
+    "cookie": "Moonly's invite cookie (the script was blocked or slow)",
+}
+
+
+def _at(timestamp: int | None) -> str | None:
+    return isoformat(datetime.fromtimestamp(timestamp, UTC)) if timestamp else None
+
+
+def _step(
+    key: str, title: str, at: str | None, status: str, summary: str, **extra: Any
+) -> Step:
+    return {
+        "key": key,
+        "title": title,
+        "at": at,
+        "status": status,
+        "summary": summary,
+        "details": extra.pop("details", {}),
+        "link": extra.pop("link", None),
+        **extra,
+    }
+
+
+def _invite(user: User) -> Step:
+    visit = user.invite_visit
+    if not user.ucc:
+        return _step(
+            "invite",
+            "No invite link",
+            None,
+            "info",
+            "A direct signup: nothing to attribute.",
+        )
+    captured = CAPTURED_BY.get(user.ucc_source or "", "unknown")
+    details = {"ucc": user.ucc, "captured by": captured}
+    if visit is None:
+        return _step(
+            "invite",
+            "Referral code received",
+            isoformat(user.created_at),
+            "done",
+            f"ucc {user.ucc}; {captured}.",
+            details=details,
+        )
+    details.update(
+        productId=visit.product_id, referrerName=visit.referrer_name, page=visit.path
+    )
+    who = visit.referrer_name or "A referrer"
+    return _step(
+        "invite",
+        "Invite link visited",
+        isoformat(visit.visited_at),
+        "done",
+        f"{who}'s link, ucc {visit.ucc}; {captured}.",
+        details=details,
+    )
+
+
+def _customer(user: User, data: dict[str, Any]) -> Step:
+    stripe = data["stripe"]
+    customer = stripe["customer"]
+    if customer is not None:
+        return _step(
+            "customer",
+            "Stripe customer created",
+            _at(customer.get("created")),
+            "done",
+            "Metadata as Stripe holds it: "
+            + ", ".join(
+                f"{k}={v}" for k, v in (customer.get("metadata") or {}).items()
+            ),
+            details={"id": customer["id"], "metadata": customer.get("metadata")},
+            link=stripe.get("dashboard_url"),
+        )
+    if stripe.get("error"):
+        return _step(
+            "customer",
+            "Stripe customer not created yet",
+            None,
+            "failed",
+            "Stripe failed; `flask stripe sync-customers` or the next checkout retries.",
+            details={"error": stripe["error"]},
+        )
+    return _step(
+        "customer",
+        "Stripe customer",
+        None,
+        "pending",
+        "Created at the first purchase, with the same metadata (scenario B).",
+    )
+
+
+def _cello_events(data: dict[str, Any]) -> list[Step]:
+    if data["flow"] == "customer_at_signup":
+        return [
+            _step(
+                "cello_event",
+                "Cello counts the signup from Stripe",
+                None,
+                "info",
+                "Scenario A: Cello's webhook reads customer.created with cello_ucc.",
+            )
+        ]
+    status = {
+        "sent": "done",
+        "pending": "pending",
+        "not_configured": "pending",
+        "failed": "failed",
+    }
+    return [
+        _step(
+            "cello_event",
+            f"Cello API event ({e['trigger']})",
+            e["sent_at"] or e["created_at"],
+            status[e["status"]],
+            f"{e['status'].replace('_', ' ')} after {e['attempts']} attempt(s)"
+            + (f": {e['last_error']}" if e["last_error"] else ""),
+            details={"request": e["request"], "attempts": e["attempts"]},
+        )
+        for e in data["cello_events"]
+    ]
+
+
+def _subscriptions(user: User, data: dict[str, Any]) -> list[Step]:
+    steps = []
+    rows = {
+        row.id: row
+        for row in db.session.scalars(
+            select(Subscription).where(
+                Subscription.customer_id == user.stripe_customer_id
+            )
+        )
+    }
+    for sub in data["stripe"]["subscriptions"]:
+        price = sub["items"]["data"][0]["price"]
+        amount = f"{money(price['unit_amount'])}/{price['recurring']['interval']}"
+        actions = []
+        if data["sandbox"] and sub["status"] in ("active", "past_due"):
+            actions = [
+                {
+                    "kind": "advance",
+                    "subscription_id": sub["id"],
+                    "label": "Advance to the next period",
+                }
+            ]
+        steps.append(
+            _step(
+                "subscription",
+                f"Subscription {sub['status']}",
+                _at(sub.get("created")),
+                "done" if sub["status"] in ("active", "trialing") else "info",
+                f"{price.get('lookup_key') or price['id']} at {amount}"
+                + (
+                    ", cancels at period end" if sub.get("cancel_at_period_end") else ""
+                ),
+                details={
+                    "id": sub["id"],
+                    "metadata": sub.get("metadata"),
+                    "discounts": sub.get("discounts"),
+                },
+                actions=actions,
+            )
+        )
+        row = rows.get(sub["id"])
+        if row is not None and row.discount_id:
+            steps.append(
+                _step(
+                    "discount",
+                    "New-user discount applied",
+                    _at(sub.get("created")),
+                    "done",
+                    f"Coupon {row.discount_coupon}"
+                    + (
+                        f" until {_at(row.discount_end)[:10]}"
+                        if row.discount_end
+                        else ""
+                    ),
+                    details={
+                        "discount": row.discount_id,
+                        "coupon": row.discount_coupon,
+                        "ends": _at(row.discount_end),
+                    },
+                )
+            )
+    return steps
+
+
+def _invoices(data: dict[str, Any]) -> list[Step]:
+    steps = []
+    for inv in sorted(data["stripe"]["invoices"], key=lambda i: i["created"]):
+        discount = sum(d["amount"] for d in inv.get("total_discount_amounts") or [])
+        steps.append(
+            _step(
+                "invoice",
+                f"Invoice {inv['status']}",
+                _at(inv["created"]),
+                {"paid": "done", "open": "pending", "draft": "pending"}.get(
+                    inv["status"], "failed"
+                ),
+                f"{money(inv['subtotal'])} less {money(discount)} = {money(inv['total'])}"
+                f" ({inv.get('billing_reason')})",
+                details={
+                    "id": inv["id"],
+                    "subtotal": inv["subtotal"],
+                    "discount": discount,
+                    "total": inv["total"],
+                    "amount_paid": inv["amount_paid"],
+                },
+            )
+        )
+    return steps
+
+
+def _webhooks(data: dict[str, Any]) -> list[Step]:
+    return [
+        _step(
+            "webhook",
+            f"Webhook {e['type']}",
+            e["received_at"],
+            "failed" if e["error"] else ("done" if e["processed_at"] else "pending"),
+            f"Failed: {e['error']}"
+            if e["error"]
+            else "Verified, stored once, processed.",
+            details={"id": e["id"], "processed_at": e["processed_at"]},
+        )
+        for e in data["webhook_events"]
+    ]
+
+
+def timeline(user: User, data: dict[str, Any]) -> list[Step]:
+    """The journey's steps in the order they happened (undated ones where they belong)."""
+    signup = _step(
+        "signup",
+        "Signed up",
+        isoformat(user.created_at),
+        "done",
+        f"{user.name} <{user.email}>, new_user_id {user.public_id}",
+        details={
+            "new_user_id": user.public_id,
+            "new_user_organization_id": user.organization_public_id,
+            "ucc": user.ucc,
+            "ucc_source": user.ucc_source,
+        },
+    )
+    head = [_invite(user), signup, _customer(user, data), *_cello_events(data)]
+    dated = _subscriptions(user, data) + _invoices(data) + _webhooks(data)
+    dated.sort(key=lambda step: step["at"] or "")
+    return head + dated
+
+
+# What Cello's own Stripe webhook receives, and the fields it reads from each event.
+CELLO_READS = {
+    "customer": [
+        ("metadata.cello_ucc", "the referral code Cello attributes the signup to"),
+        ("metadata.new_user_id", "the new user; Cello's productUserId"),
+        ("metadata.new_user_organization_id", "the organization credited, if any"),
+        ("email", "shown in Cello's portal"),
+    ],
+    "subscription": [
+        ("metadata.cello_ucc", "the referral code on the subscription"),
+        ("discounts", "the new-user discount on the first subscription"),
+        ("status", "whether the referral became a paying customer"),
+    ],
+    "invoice": [
+        ("amount_paid", "what the referrer's reward is based on"),
+        ("subtotal", "the price before the discount"),
+        ("total_discount_amounts", "the new-user discount on this invoice"),
+        ("customer", "whose referral this is"),
+    ],
+    "charge": [
+        ("amount", "the payment"),
+        ("amount_refunded", "refunds reduce the reward"),
+        ("customer", "whose referral this is"),
+    ],
+}
+
+
+def _lookup(obj: Any, path: str) -> tuple[bool, Any]:
+    for part in path.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return False, None
+        obj = obj[part]
+    return True, obj
+
+
+def cello_view(customer_id: str | None) -> list[dict[str, Any]]:
+    """The Stripe events Cello's webhook also receives for this customer."""
+    if not customer_id:
+        return []
+    events = db.session.scalars(
+        select(StripeEvent)
+        .where(
+            StripeEvent.customer_id == customer_id, StripeEvent.type.in_(CELLO_EVENTS)
+        )
+        .order_by(StripeEvent.received_at)
+    )
+    view = []
+    for event in events:
+        obj = event.payload["data"]["object"]
+        fields = []
+        for path, why in CELLO_READS.get(obj.get("object", ""), []):
+            found, value = _lookup(obj, path)
+            if found:
+                fields.append(
+                    {"path": f"data.object.{path}", "value": value, "why": why}
+                )
+        view.append(
+            {
+                "event_id": event.id,
+                "type": event.type,
+                "received_at": isoformat(event.received_at),
+                "fields": fields,
+            }
+        )
+    return view

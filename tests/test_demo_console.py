@@ -1,0 +1,154 @@
+"""The demo console's JSON: journeys, the timeline, what Cello sees; reset and advance."""
+
+from helpers import csrf_token
+from sqlalchemy import func, select
+from test_checkout import checkout
+from test_webhooks import SECRET, URL, poster_for
+
+from moonly.accounts.models import User
+from moonly.extensions import db
+from moonly.stripe_sandbox import deliver_due
+from moonly.stripe_sandbox.models import SandboxObject
+
+
+def deliver_webhooks(app, client):
+    with app.app_context():
+        deliver_due(db.engine, URL, SECRET, poster_for(client))
+
+
+def test_journeys_are_listed_newest_first(client, auth):
+    auth.signup(email="first@example.com", ucc="one")
+    auth.signup(email="second@example.com")
+    listed = client.get("/demo/api/journeys").json["journeys"]
+    assert [j["email"] for j in listed] == ["second@example.com", "first@example.com"]
+    assert listed[1]["ucc"] == "one" and listed[0]["ucc"] is None
+
+
+def test_journey_by_user_id_equals_journey_by_email(client, auth):
+    auth.signup(ucc="test")
+    user_id = client.get("/demo/api/journeys").json["journeys"][0]["user_id"]
+    by_id = client.get(f"/demo/api/journey?user={user_id}").json
+    by_email = client.get("/demo/api/journey?email=ana@example.com").json
+    assert by_id["user"] == by_email["user"]
+    assert [s["key"] for s in by_id["timeline"]] == [
+        s["key"] for s in by_email["timeline"]
+    ]
+
+
+def test_timeline_follows_the_whole_journey(app, client, auth, catalog):
+    client.get("/?ucc=UPobYBDuu0N&productId=moonly.example&referrerName=Alice")
+    auth.signup(ucc="UPobYBDuu0N")
+    checkout(client)
+    deliver_webhooks(app, client)
+    data = client.get("/demo/api/journey?email=ana@example.com").json
+    steps = {s["key"]: s for s in data["timeline"]}
+    assert steps["invite"]["title"] == "Invite link visited"
+    assert steps["invite"]["details"]["referrerName"] == "Alice"
+    assert "Cello's script (getUcc)" in steps["invite"]["summary"]
+    assert steps["customer"]["status"] == "done"
+    assert steps["customer"]["details"]["metadata"]["cello_ucc"] == "UPobYBDuu0N"
+    assert steps["discount"]["details"]["coupon"] == "moonly-new-user"
+    assert "$12.00 less $2.40 = $9.60" in steps["invoice"]["summary"]
+    (subscription,) = [s for s in data["timeline"] if s["key"] == "subscription"]
+    assert subscription["actions"][0]["kind"] == "advance"
+    webhooks = [s for s in data["timeline"] if s["key"] == "webhook"]
+    assert webhooks and all(s["status"] == "done" for s in webhooks)
+
+
+def test_what_cello_sees_highlights_the_fields_it_reads(app, client, auth, catalog):
+    auth.signup(ucc="UPobYBDuu0N")
+    checkout(client)
+    deliver_webhooks(app, client)
+    view = client.get("/demo/api/journey?email=ana@example.com").json["cello_view"]
+    types = [v["type"] for v in view]
+    assert "customer.created" in types and "invoice.paid" in types
+    assert all(
+        t
+        in {
+            "charge.refunded",
+            "charge.succeeded",
+            "charge.updated",
+            "customer.created",
+            "customer.deleted",
+            "customer.updated",
+            "customer.subscription.created",
+            "customer.subscription.deleted",
+            "customer.subscription.updated",
+            "invoice.paid",
+        }
+        for t in types
+    )
+    created = next(v for v in view if v["type"] == "customer.created")
+    fields = {f["path"]: f["value"] for f in created["fields"]}
+    assert fields["data.object.metadata.cello_ucc"] == "UPobYBDuu0N"
+    paid = next(v for v in view if v["type"] == "invoice.paid")
+    fields = {f["path"]: f["value"] for f in paid["fields"]}
+    assert fields["data.object.amount_paid"] == 960
+    assert fields["data.object.total_discount_amounts"][0]["amount"] == 240
+
+
+def test_direct_signup_timeline_says_there_is_nothing_to_attribute(client, auth):
+    auth.signup()
+    steps = client.get("/demo/api/journey?email=ana@example.com").json["timeline"]
+    assert steps[0]["key"] == "invite" and steps[0]["status"] == "info"
+
+
+def test_advance_makes_a_renewal_invoice(app, client, auth, catalog):
+    auth.signup(ucc="test")
+    checkout(client)
+    data = client.get("/demo/api/journey?email=ana@example.com").json
+    subscription_id = data["stripe"]["subscriptions"][0]["id"]
+    token = csrf_token(client.get("/demo/").get_data(as_text=True))
+    response = client.post(
+        "/demo/advance", data={"csrf_token": token, "subscription_id": subscription_id}
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["object"] == "invoice" and response.json["status"] == "paid"
+    invoices = client.get("/demo/api/journey?email=ana@example.com").json["stripe"][
+        "invoices"
+    ]
+    assert len(invoices) == 2
+    missing = client.post(
+        "/demo/advance", data={"csrf_token": token, "subscription_id": "sub_nope"}
+    )
+    assert missing.status_code == 404
+
+
+def test_reset_needs_confirmation_then_empties_everything(app, client, auth, catalog):
+    auth.signup(ucc="test")
+    checkout(client)
+    token = csrf_token(client.get("/demo/").get_data(as_text=True))
+    refused = client.post("/demo/reset", data={"csrf_token": token})
+    assert refused.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    done = client.post("/demo/reset", data={"csrf_token": token, "confirm": "yes"})
+    assert done.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+        kinds = set(db.session.scalars(select(SandboxObject.object)))
+    assert kinds == {"coupon", "product", "price"}  # the catalog is back, nothing else
+    assert client.get("/demo/api/journeys").json["journeys"] == []
+
+
+def test_fresh_visit_forgets_this_browser_and_opens_the_link(client, auth):
+    client.get("/?ucc=old&productId=x")
+    auth.signup(ucc="old")
+    response = client.get("/demo/fresh-visit?to=/%3Fucc%3Dnew%26productId%3Dx")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/?ucc=new&productId=x"
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(c.startswith("moonly_invite=;") for c in cookies)
+    assert any(c.startswith("cello-referral=;") for c in cookies)
+    assert client.get("/account").status_code == 302  # logged out
+
+
+def test_fresh_visit_only_goes_to_local_pages(client):
+    response = client.get("/demo/fresh-visit?to=https://evil.example/")
+    assert response.headers["Location"] == "/"
+
+
+def test_console_is_absent_when_demo_is_off(make_app):
+    client = make_app(MOONLY_DEMO=False).test_client()
+    assert client.get("/demo/").status_code == 404
+    assert client.get("/demo/api/journeys").status_code == 404
