@@ -13,10 +13,12 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import INSTANCE_DIR, load_settings
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> Flask:
@@ -70,6 +72,10 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
+    hops = app.config["TRUST_PROXY_HOPS"]
+    if hops:  # the router's X-Forwarded-For is the client address rate limits use
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in to see that page."
@@ -110,6 +116,14 @@ def register_errorhandlers(app: Flask) -> None:
         403: ("Forbidden", "You cannot open this page."),
         404: ("Page not found", "There is nothing at this address."),
         405: ("Method not allowed", "This page does not accept that kind of request."),
+        429: (
+            "Too many attempts",
+            "Too many attempts from your address. Wait a minute, then try again.",
+        ),
+        503: (
+            "Temporarily unavailable",
+            "Moonly could not save that just now, so nothing was changed. Try again in a moment.",
+        ),
         500: (
             "Something went wrong",
             "We could not finish that. Nothing was charged; try again.",
@@ -135,6 +149,14 @@ def register_errorhandlers(app: Flask) -> None:
         if error.code is not None and error.code < 400:
             return error  # routing redirects, such as a missing trailing slash
         return render_error(error.code or 500)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        app.logger.warning(
+            "Database refused the request: %s", type(error.orig).__name__
+        )
+        db.session.rollback()
+        return render_error(503)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -72,6 +72,10 @@ def _number(name: str, default: float) -> float:
         ) from None
 
 
+def _text(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
 def _secret(name: str) -> str | None:
     return os.environ.get(name, "").strip() or None
 
@@ -122,6 +126,22 @@ def base_settings() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Rate limits (Flask-Limiter syntax). Per client address: generous enough for an
+        # office of people signing up from behind one address, tight enough to slow down
+        # password guessing. RATELIMIT_STORAGE_URI=redis://… when several processes serve.
+        "RATELIMIT_ENABLED": env_flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": _secret("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_SIGNUP": _text("RATELIMIT_SIGNUP", "30 per minute;300 per hour"),
+        "RATELIMIT_LOGIN": _text("RATELIMIT_LOGIN", "30 per minute;300 per hour"),
+        "RATELIMIT_LOGIN_PER_EMAIL": _text(
+            "RATELIMIT_LOGIN_PER_EMAIL", "10 per minute;50 per hour"
+        ),
+        "RATELIMIT_TOKEN": _text("RATELIMIT_TOKEN", "60 per minute"),
+        # The demo console and its API; in production also MOONLY_DEMO_PASSWORD (basic auth).
+        "MOONLY_DEMO_PASSWORD": _secret("MOONLY_DEMO_PASSWORD"),
+        # Proxies in front of the app whose X-Forwarded-For/-Proto to trust (ProxyFix).
+        "TRUST_PROXY_HOPS": _int("TRUST_PROXY_HOPS", 0),
     }
 
 
@@ -145,10 +165,17 @@ def production_settings() -> dict:
             "STRIPE_SECRET_KEY is not set. Production uses the offline Stripe sandbox "
             "only when STRIPE_SANDBOX=1 asks for it."
         )
+    if settings["MOONLY_DEMO"] and not settings["MOONLY_DEMO_PASSWORD"]:
+        raise ConfigError(
+            "MOONLY_DEMO is on in production: set MOONLY_DEMO_PASSWORD too, so the demo "
+            "console and its API ask for it (HTTP basic auth)."
+        )
     settings.update(
         SESSION_COOKIE_SECURE=True,
         REMEMBER_COOKIE_SECURE=True,
         INVITE_COOKIE_SECURE=True,
+        # Heroku-style platforms put one router in front of the app.
+        TRUST_PROXY_HOPS=_int("TRUST_PROXY_HOPS", 1),
     )
     return settings
 
@@ -171,6 +198,9 @@ def testing_settings() -> dict:
         CELLO_SECRET_ACCESS_KEY=None,
         CELLO_API_BASE=None,
         CELLO_BACKGROUND_DELIVERY=False,
+        RATELIMIT_ENABLED=False,
+        MOONLY_DEMO_PASSWORD=None,
+        TRUST_PROXY_HOPS=0,
     )
     return settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from flask import Blueprint, current_app
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -57,6 +57,15 @@ def cello_page_context() -> dict:
         "cello_attribution_src": f"{component.assets_host()}/attribution/latest/cello-attribution.js",
         "cello_component": component.boot_settings(current_user) if booted else None,
     }
+
+
+@bp.before_app_request
+def refuse_nul_bytes():
+    """No text field anywhere may hold NUL: PostgreSQL refuses it, so refuse it first."""
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400)
 
 
 @bp.after_app_request

@@ -108,9 +108,10 @@ def sandbox(app):
     """The sandbox's HTTP client, for its fault switch."""
     from moonly.billing import stripe_api
 
+    # No app context is held: requests made during the test must get their own `g`.
     with app.app_context():
         stripe_api.client()
-        yield app.extensions["moonly.stripe_sandbox"]
+    return app.extensions["moonly.stripe_sandbox"]
 
 
 @pytest.fixture

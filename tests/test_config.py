@@ -23,10 +23,14 @@ def test_production_refuses_the_sandbox_unless_asked(monkeypatch):
     assert settings["MOONLY_DEMO"] is False
 
 
-def test_production_demo_is_off_unless_set(monkeypatch):
+def test_production_demo_needs_a_password(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 64)
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
     monkeypatch.setenv("MOONLY_DEMO", "1")
+    monkeypatch.delenv("MOONLY_DEMO_PASSWORD", raising=False)
+    with pytest.raises(ConfigError, match="MOONLY_DEMO_PASSWORD"):
+        load_settings("production")
+    monkeypatch.setenv("MOONLY_DEMO_PASSWORD", "open sesame")
     assert load_settings("production")["MOONLY_DEMO"] is True
 
 

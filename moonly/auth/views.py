@@ -2,11 +2,12 @@
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 
 from ..accounts.service import Referral, SignupError, authenticate, sign_up
 from ..billing.catalog import new_user_offer
+from ..extensions import limiter
 from ..referral import invite_from_args, resolve_ucc, ucc_from_cookie, visit_id_for
 from . import bp
 from .forms import LoginForm, SignupForm
@@ -22,7 +23,16 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _login_email() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_SIGNUP"), methods=["POST"])
 def signup():
     """Create an account, keeping the referral code from the invite link."""
     form = SignupForm()
@@ -51,6 +61,10 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
+@limiter.limit(
+    _limit("RATELIMIT_LOGIN_PER_EMAIL"), methods=["POST"], key_func=_login_email
+)
 def login():
     """Log in with email and password."""
     form = LoginForm()

@@ -159,6 +159,12 @@ def start_subscription(
             ),
             None,
         )
+        if subscription is None and any(s.status in ACTIVE_STATUSES for s in earlier):
+            # Stripe has a plan Moonly has not recorded yet (a webhook or commit lagging).
+            for known in earlier:
+                sync_subscription(known.id)
+            db.session.commit()
+            raise AlreadySubscribed()
         if subscription is None:
             eligible = offer_for(user) is not None and not earlier
             method = stripe_api.attach_payment_method(

@@ -115,7 +115,13 @@ def sync_invoice(invoice_id: str) -> Invoice | None:
 
 def sync_charge(charge_id: str) -> Charge | None:
     row = _hold(Charge, charge_id)
-    charge = stripe_api.retrieve_charge(charge_id)
+    try:
+        charge = stripe_api.retrieve_charge(charge_id)
+    except stripe.StripeError as error:
+        if _gone(error):
+            db.session.delete(row)
+            return None
+        raise
     row.customer_id = _id(charge.customer)
     row.payment_intent = _id(charge.payment_intent)
     row.status = charge.status
@@ -131,7 +137,12 @@ def sync_charge(charge_id: str) -> Charge | None:
 
 def link_customer(customer_id: str) -> User | None:
     """Link a customer to its user when an earlier attempt's answer was lost."""
-    customer = stripe_api.retrieve_customer(customer_id)
+    try:
+        customer = stripe_api.retrieve_customer(customer_id)
+    except stripe.StripeError as error:
+        if _gone(error):
+            return None
+        raise
     if getattr(customer, "deleted", False) or not customer.metadata:
         return None
     public_id = customer.metadata.to_dict().get("new_user_id")

@@ -1,12 +1,18 @@
 """GET /cello/token: the signed-in user's token for the Referral component."""
 
-from flask import abort, jsonify
+from flask import abort, current_app, jsonify
 from flask_login import current_user
 
+from ..extensions import limiter
 from . import bp, component
 
 
+def _user_key() -> str:
+    return "token:" + (current_user.get_id() or "anonymous")
+
+
 @bp.get("/token")
+@limiter.limit(lambda: current_app.config["RATELIMIT_TOKEN"], key_func=_user_key)
 def token():
     """Return a fresh Referral component token for the signed-in user."""
     if not component.enabled():

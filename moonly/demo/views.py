@@ -1,5 +1,7 @@
 """The sales demo console and its JSON (the console renders exactly what the API returns)."""
 
+import hmac
+
 from flask import (
     abort,
     current_app,
@@ -21,6 +23,21 @@ from ..stripe_sandbox.errors import SandboxError
 from . import bp
 from .journey import find_user, journey, journeys
 from .reset import reset_demo_data
+
+
+@bp.before_request
+def require_demo_password():
+    """With MOONLY_DEMO_PASSWORD set (required in production), ask for it."""
+    password = current_app.config.get("MOONLY_DEMO_PASSWORD")
+    if not password:
+        return None
+    given = request.authorization.password if request.authorization else None
+    if given is not None and hmac.compare_digest(given.encode(), password.encode()):
+        return None
+    response = make_response("The demo console needs its password.", 401)
+    response.headers["WWW-Authenticate"] = 'Basic realm="Moonly demo", charset="UTF-8"'
+    return response
+
 
 CELLO_COOKIES = (
     "cello-referral",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import deque
@@ -19,12 +20,27 @@ FAULT_KINDS = ("connection", "lost_response", "server_error")
 
 
 class Faults:
-    """Failures to inject into the next requests, for tests and demos of recovery."""
+    """Failures to inject, for tests and demos of recovery.
+
+    Either the next N requests (`fail_next`), or a share of all requests at random
+    (`rates`: kind -> probability), each after `latency` seconds.
+    """
 
     def __init__(self) -> None:
         self._queue: deque[str] = deque()
         self._lock = threading.Lock()
         self.latency = 0.0
+        self.rates: dict[str, float] = {}
+        self._random = random.Random()  # noqa: S311 - fault injection, not security
+
+    def set_rates(self, seed: int | None = None, **rates: float) -> None:
+        """Fail this share of requests, e.g. `set_rates(server_error=0.3, lost_response=0.1)`."""
+        unknown = set(rates) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"kinds must be among {FAULT_KINDS}")
+        with self._lock:
+            self.rates = dict(rates)
+            self._random.seed(seed)
 
     def fail_next(self, count: int = 1, kind: str = "connection") -> None:
         """Fail the next `count` requests: before Stripe sees them ("connection"),
@@ -38,11 +54,19 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._queue.clear()
+            self.rates = {}
         self.latency = 0.0
 
     def take(self) -> str | None:
         with self._lock:
-            return self._queue.popleft() if self._queue else None
+            if self._queue:
+                return self._queue.popleft()
+            roll = self._random.random()
+            for kind, rate in self.rates.items():
+                if roll < rate:
+                    return kind
+                roll -= rate
+            return None
 
 
 class SandboxHTTPClient(HTTPClient):

@@ -1,12 +1,13 @@
 /*
  * Moonly signup: copy the Cello referral code (ucc) into the hidden #ucc
  * input. The attribution library must never block or hang the signup:
- * a submit waits at most MoonlySignup.timeoutMs (default 2000 ms).
+ * a submit waits at most MoonlySignup.timeoutMs (default 1500 ms, never more than 2 s).
  */
 (function () {
   "use strict";
 
-  var DEFAULT_TIMEOUT_MS = 2000;
+  var DEFAULT_TIMEOUT_MS = 1500; // at most 2 s; leave room for the round trip
+  var MAX_TIMEOUT_MS = 2000;
   window.MoonlySignup = window.MoonlySignup || { timeoutMs: DEFAULT_TIMEOUT_MS };
 
   function init() {
@@ -46,7 +47,7 @@
       var cfg = window.MoonlySignup;
       var ms = cfg && Number(cfg.timeoutMs);
       if (!isFinite(ms) || ms < 0) ms = DEFAULT_TIMEOUT_MS;
-      return Math.min(ms, DEFAULT_TIMEOUT_MS);
+      return Math.min(ms, MAX_TIMEOUT_MS);
     }
 
     var submitting = false;
