@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import cache
+from pathlib import Path
 
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
@@ -22,23 +24,40 @@ CELLO_ATTRIBUTION_STUB = (
     "CelloAttributionCmd=window.CelloAttributionCmd||[],window.CelloAttributionCmd.push"
     "({command:t,args:o,resolve:e,reject:n}),i}"
 )
-STUB_HASH = (
-    "sha256-"
-    + base64.b64encode(
-        hashlib.sha256(CELLO_ATTRIBUTION_STUB.encode()).digest()
-    ).decode()
-)
+
+
+def _sha256(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+STUB_HASH = _sha256(CELLO_ATTRIBUTION_STUB)
+# Stylesheets are inlined so that nothing blocks the first render; the CSP allows exactly
+# these by hash. Each is read once per process.
+INLINE_STYLES = ("css/moonly.css", "css/demo.css")
+
+
+@cache
+def _inline_style(static_folder: str, name: str) -> tuple[str, str]:
+    text = (Path(static_folder) / name).read_text()
+    return text, _sha256(text)
+
+
+def inline_style(name: str) -> Markup:
+    text, _ = _inline_style(current_app.static_folder or "", name)
+    return Markup(text)  # noqa: S704 - the project's own stylesheet
 
 
 def content_security_policy() -> str:
     """Self, plus Cello's asset and API hosts for the configured CELLO_ENV only."""
     assets, api = component.assets_host(), component.api_host()
+    folder = current_app.static_folder or ""
+    styles = " ".join(f"'{_inline_style(folder, name)[1]}'" for name in INLINE_STYLES)
     directives = {
         "default-src": "'self'",
         "script-src": f"'self' '{STUB_HASH}' {assets}",
         "connect-src": f"'self' {assets} {api}",
         "img-src": f"'self' data: {assets}",
-        "style-src": f"'self' {assets}",
+        "style-src": f"'self' {styles} {assets}",
         "font-src": f"'self' {assets}",
         "frame-src": assets,
         "object-src": "'none'",
@@ -54,6 +73,7 @@ def cello_page_context() -> dict:
     booted = component.enabled() and current_user.is_authenticated
     return {
         "cello_attribution_stub": Markup(CELLO_ATTRIBUTION_STUB),  # noqa: S704 - a constant
+        "inline_style": inline_style,
         "cello_attribution_src": f"{component.assets_host()}/attribution/latest/cello-attribution.js",
         "cello_component": component.boot_settings(current_user) if booted else None,
     }

@@ -125,3 +125,24 @@ def test_unknown_page_is_a_friendly_404(client):
     response = client.get("/nope")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_nothing_in_head_blocks_rendering(client):
+    head = head_of(client.get("/?ucc=test").get_data(as_text=True))
+    assert 'rel="stylesheet"' not in head  # the stylesheet is inline
+    for attrs in re.findall(r"<script([^>]*)>", head):
+        assert "src=" not in attrs or "async" in attrs or "defer" in attrs
+
+
+def test_csp_allows_the_inline_stylesheet_by_its_hash(client):
+    import base64
+    import hashlib
+
+    response = client.get("/")
+    (style,) = re.findall(
+        r"<style>(.*?)</style>", response.get_data(as_text=True), re.S
+    )
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = response.headers["Content-Security-Policy"]
+    assert f"'sha256-{digest}'" in policy.split("style-src", 1)[1].split(";")[0]
+    assert "'unsafe-inline'" not in policy
