@@ -12,7 +12,7 @@ export FLASK_APP := wsgi:app
 # `make run` is for development: demo endpoints on, sandbox webhooks delivered.
 RUN_ENV := MOONLY_ENV=$${MOONLY_ENV:-development}
 
-.PHONY: install run test lint typecheck migrate bootstrap clean
+.PHONY: install run test lint typecheck migrate bootstrap clean load bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Moonly needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -46,3 +46,16 @@ test: lint typecheck
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# `make load`: signups (scenarios A and B) and a webhook storm under gunicorn on PostgreSQL
+# (127.0.0.1:5432, databases moonly_load and moonly_load_b); exits 1 on loss, duplicates,
+# mismatches or a 5xx. `make bench`: Moonly vs a bare Flask app, written to docs/benchmarks.md.
+
+# Load and benchmarks run gunicorn on PostgreSQL (127.0.0.1:5432) in databases of their own.
+load: install
+	$(BIN)/python scripts/load.py --bin $(BIN)
+
+bench: install
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && timeout 300 apt-get install -y -qq wrk) >/dev/null 2>&1 \
+		|| echo "wrk could not be installed: the GET figures use bench.py's Python client"
+	$(BIN)/python scripts/bench.py --bin $(BIN)

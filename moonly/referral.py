@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from flask import Response, current_app, request, session
+from flask import Response, current_app, request
+
+from .timeutil import utcnow
 
 # Cello's codes are 11 alphanumerics; its own checks use `ucc=test`. Accept any plain
 # token, and nothing that could carry markup, separators or cookie syntax.
@@ -63,17 +68,42 @@ def invite_from_args(args: Mapping[str, str]) -> Invite | None:
     return Invite(ucc=ucc, product_id=product_id, referrer_name=name)
 
 
-def remember_invite(response: Response, invite: Invite) -> None:
-    """Keep the ucc in a first-party cookie so signup works when the script is blocked."""
+VISIT_COOKIE = "moonly_invite_visit"
+
+
+def _encode_visit(invite: Invite, path: str) -> str:
+    visit = {
+        "ucc": invite.ucc,
+        "product_id": invite.product_id,
+        "referrer_name": invite.referrer_name,
+        "path": path[:255],
+        "at": utcnow().isoformat(timespec="seconds"),
+    }
+    return base64.urlsafe_b64encode(json.dumps(visit).encode()).decode()
+
+
+def remember_invite(response: Response, invite: Invite, path: str) -> None:
+    """Keep the ucc in a first-party cookie so signup works when the script is blocked,
+    and note the visit (when, from whom) for the demo's timeline.
+
+    Both are plain cookies, not the signed session: the landing page with an invite stays
+    nearly as cheap as one without. Nothing in them is trusted at signup without checks.
+    """
     config = current_app.config
-    response.set_cookie(
-        config["INVITE_COOKIE_NAME"],
-        invite.ucc,
-        max_age=config["INVITE_COOKIE_MAX_AGE"],
-        httponly=True,
-        samesite="Lax",
-        secure=config["INVITE_COOKIE_SECURE"],
-    )
+    if request.cookies.get(config["INVITE_COOKIE_NAME"]) == invite.ucc:
+        return  # a returning visitor: the first visit is the one that counts
+    for name, value in (
+        (config["INVITE_COOKIE_NAME"], invite.ucc),
+        (VISIT_COOKIE, _encode_visit(invite, path)),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=config["INVITE_COOKIE_MAX_AGE"],
+            httponly=True,
+            samesite="Lax",
+            secure=config["INVITE_COOKIE_SECURE"],
+        )
 
 
 def ucc_from_cookie() -> str | None:
@@ -94,27 +124,23 @@ def resolve_ucc(form_value: str | None) -> tuple[str | None, str | None]:
     return None, None
 
 
-def record_visit(invite: Invite, path: str) -> None:
-    """Note the visit once per browser session, for the demo's timeline."""
-    from .extensions import db
-    from .landing.models import InviteVisit
-
-    if session.get("invite_visit_ucc") == invite.ucc:
-        return
-    visit = InviteVisit(
-        ucc=invite.ucc,
-        product_id=(invite.product_id or "")[:64] or None,
-        referrer_name=invite.referrer_name,
-        path=path[:255],
-    )
-    db.session.add(visit)
-    db.session.commit()
-    session["invite_visit_ucc"] = invite.ucc
-    session["invite_visit_id"] = visit.id
-
-
-def visit_id_for(ucc: str | None) -> int | None:
-    """The recorded visit that brought this ucc, if this browser made it."""
-    if ucc and session.get("invite_visit_ucc") == ucc:
-        return session.get("invite_visit_id")
-    return None
+def visit_for(ucc: str | None) -> dict[str, Any] | None:
+    """The invite-link visit that brought this ucc, if this browser made it (checked)."""
+    raw = request.cookies.get(VISIT_COOKIE)
+    if not ucc or not raw or len(raw) > 2048:
+        return None
+    try:
+        visit = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        at = datetime.fromisoformat(visit["at"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return None
+    if not isinstance(visit, dict) or visit.get("ucc") != ucc:
+        return None
+    path = visit.get("path")
+    return {
+        "ucc": ucc,
+        "product_id": clean_name(visit.get("product_id")),
+        "referrer_name": clean_name(visit.get("referrer_name")),
+        "path": path[:255] if isinstance(path, str) and path.startswith("/") else "/",
+        "at": at if at.tzinfo else at.replace(tzinfo=UTC),
+    }

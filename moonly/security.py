@@ -82,21 +82,28 @@ def cello_page_context() -> dict:
 @bp.before_app_request
 def refuse_nul_bytes():
     """No text field anywhere may hold NUL: PostgreSQL refuses it, so refuse it first."""
-    for values in (request.args, request.form):
-        for key, value in values.items(multi=True):
+    query = request.query_string
+    if b"%00" in query or b"\x00" in query:
+        abort(400)
+    if request.method == "POST":
+        for key, value in request.form.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 abort(400)
 
 
 @bp.after_app_request
 def security_headers(response):
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy())
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        headers.setdefault(
-            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-        )
+    """The same headers on every response; built once per app, they depend on config only."""
+    fixed = current_app.extensions.get("moonly.security_headers")
+    if fixed is None:
+        fixed = {
+            "Content-Security-Policy": content_security_policy(),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "strict-origin-when-cross-origin",
+            "X-Frame-Options": "DENY",
+        }
+        if current_app.config.get("SESSION_COOKIE_SECURE"):
+            fixed["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        current_app.extensions["moonly.security_headers"] = fixed
+    response.headers.extend(fixed)  # no view sets these itself
     return response

@@ -146,3 +146,25 @@ def test_csp_allows_the_inline_stylesheet_by_its_hash(client):
     policy = response.headers["Content-Security-Policy"]
     assert f"'sha256-{digest}'" in policy.split("style-src", 1)[1].split(";")[0]
     assert "'unsafe-inline'" not in policy
+
+
+def test_visitor_pages_are_reused_but_never_across_names_or_users(
+    app, client, auth, catalog
+):
+    alice = client.get("/?ucc=a1&referrerName=Alice").get_data(as_text=True)
+    bob = client.get("/?ucc=b2&referrerName=Bob").get_data(as_text=True)
+    assert "Alice invited you" in alice and "Bob invited you" in bob
+    assert client.get("/?ucc=a3&referrerName=Alice").get_data(as_text=True) == alice
+    auth.signup()
+    page = client.get("/?ucc=a1&referrerName=Alice").get_data(as_text=True)
+    assert "Log out" in page and "Log out" not in alice  # a user's page is their own
+
+
+def test_a_flashed_message_is_shown_not_cached(client, auth):
+    auth.signup()
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True)
+    )
+    client.post("/logout", data={"csrf_token": token.group(1)})
+    assert "You are logged out." in client.get("/").get_data(as_text=True)
+    assert "You are logged out." not in client.get("/").get_data(as_text=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..landing.models import InviteVisit
 from .models import Organization, User
 
 MIN_PASSWORD = 10
@@ -64,7 +66,21 @@ def email_taken(email: str) -> bool:
 class Referral:
     ucc: str | None
     source: str | None  # "form", "cookie" or None
-    visit_id: int | None = None  # the invite-link visit, when this browser made it
+    visit: dict[str, Any] | None = (
+        None  # the invite-link visit, if this browser made it
+    )
+
+
+def _invite_visit(visit: dict[str, Any] | None) -> InviteVisit | None:
+    if not visit:
+        return None
+    return InviteVisit(
+        ucc=visit["ucc"],
+        product_id=visit["product_id"],
+        referrer_name=visit["referrer_name"],
+        path=visit["path"],
+        visited_at=visit["at"],
+    )
 
 
 def sign_up(
@@ -92,7 +108,7 @@ def sign_up(
         organization=Organization(name=organization.strip()) if organization else None,
         ucc=referral.ucc,
         ucc_source=referral.source,
-        invite_visit_id=referral.visit_id,
+        invite_visit=_invite_visit(referral.visit),
     )
     db.session.add(user)
     scenario_b = current_app.config["MOONLY_REFERRAL_FLOW"] == "customer_at_purchase"

@@ -8,7 +8,7 @@ from flask_login import login_required, login_user, logout_user
 from ..accounts.service import Referral, SignupError, authenticate, sign_up
 from ..billing.catalog import new_user_offer
 from ..extensions import limiter
-from ..referral import invite_from_args, resolve_ucc, ucc_from_cookie, visit_id_for
+from ..referral import invite_from_args, resolve_ucc, ucc_from_cookie, visit_for
 from . import bp
 from .forms import LoginForm, SignupForm
 
@@ -44,7 +44,7 @@ def signup():
                 email=form.email.data,
                 password=form.password.data,
                 organization=form.organization.data or None,
-                referral=Referral(ucc, source, visit_id_for(ucc)),
+                referral=Referral(ucc, source, visit_for(ucc)),
             )
         except SignupError as error:
             getattr(form, error.field).errors.append(error.message)

@@ -1,9 +1,12 @@
 """The product page, which captures invite links."""
 
-from flask import render_template, request
+from collections import OrderedDict
+
+from flask import current_app, render_template, request, session
+from flask_login import current_user
 
 from ..billing.catalog import PLANS, new_user_offer
-from ..referral import invite_from_args, record_visit, remember_invite
+from ..referral import invite_from_args, remember_invite
 from . import bp
 
 
@@ -17,9 +20,11 @@ def keep_invite(response):
     ):
         invite = invite_from_args(request.args)
         if invite is not None:
-            remember_invite(response, invite)
-            record_visit(invite, request.path)
+            remember_invite(response, invite, request.path)
     return response
+
+
+PAGE_CACHE_SIZE = 256
 
 
 @bp.get("/")
@@ -27,6 +32,22 @@ def index():
     """Show the product page, with a welcome banner for an invited visitor."""
     invite = invite_from_args(request.args)
     offer = new_user_offer() if invite else None
-    return render_template(
-        "landing/index.html", invite=invite, offer=offer, plans=PLANS
+    # A visitor's page depends only on the referrer's name and the offer, so it is
+    # rendered once per pair (bounded: names come from links anyone can write).
+    if current_user.is_authenticated or "_flashes" in session:
+        return render_template(
+            "landing/index.html", invite=invite, offer=offer, plans=PLANS
+        )
+    key = (invite.referrer_name if invite else None, invite is not None, offer)
+    pages: OrderedDict = current_app.extensions.setdefault(
+        "moonly.landing_pages", OrderedDict()
     )
+    page = pages.get(key)
+    if page is None:
+        page = render_template(
+            "landing/index.html", invite=invite, offer=offer, plans=PLANS
+        )
+        pages[key] = page
+        while len(pages) > PAGE_CACHE_SIZE:
+            pages.popitem(last=False)
+    return page
