@@ -27,6 +27,18 @@ def keep_invite(response):
 PAGE_CACHE_SIZE = 256
 
 
+def _plain_visitor() -> bool:
+    """No session or remember cookie: nobody is logged in and nothing was flashed.
+
+    Checked on the cookies themselves, so the common case skips loading a user.
+    """
+    cookies = request.cookies
+    config = current_app.config
+    if config["SESSION_COOKIE_NAME"] not in cookies and "remember_token" not in cookies:
+        return True
+    return not current_user.is_authenticated and "_flashes" not in session
+
+
 @bp.get("/")
 def index():
     """Show the product page, with a welcome banner for an invited visitor."""
@@ -34,7 +46,7 @@ def index():
     offer = new_user_offer() if invite else None
     # A visitor's page depends only on the referrer's name and the offer, so it is
     # rendered once per pair (bounded: names come from links anyone can write).
-    if current_user.is_authenticated or "_flashes" in session:
+    if not _plain_visitor():
         return render_template(
             "landing/index.html", invite=invite, offer=offer, plans=PLANS
         )
