@@ -36,9 +36,9 @@ def clean_ucc(value: object) -> str | None:
     return None
 
 
-def clean_name(value: str | None) -> str | None:
+def clean_name(value: object) -> str | None:
     """Return a display name with control characters dropped, or None if empty."""
-    if not value:
+    if not value or not isinstance(value, str):
         return None
     kept = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C").strip()
     return kept[:_MAX_NAME] or None
@@ -68,12 +68,8 @@ def invite_from_args(args: Mapping[str, str]) -> Invite | None:
     return Invite(ucc=ucc, product_id=product_id, referrer_name=name)
 
 
-VISIT_COOKIE = "moonly_invite_visit"
-
-
 def _encode_visit(invite: Invite, path: str) -> str:
     visit = {
-        "ucc": invite.ucc,
         "product_id": invite.product_id,
         "referrer_name": invite.referrer_name,
         "path": path[:255],
@@ -84,30 +80,33 @@ def _encode_visit(invite: Invite, path: str) -> str:
 
 def remember_invite(response: Response, invite: Invite, path: str) -> None:
     """Keep the ucc in a first-party cookie so signup works when the script is blocked,
-    and note the visit (when, from whom) for the demo's timeline.
+    with a note of the visit (when, from whom) for the demo's timeline.
 
-    Both are plain cookies, not the signed session: the landing page with an invite stays
-    nearly as cheap as one without. Nothing in them is trusted at signup without checks.
+    One plain cookie, `<ucc>.<base64 JSON>`, not the signed session: the landing page
+    with an invite stays nearly as cheap as one without. Nothing in it is trusted at
+    signup without checks.
     """
     config = current_app.config
-    if request.cookies.get(config["INVITE_COOKIE_NAME"]) == invite.ucc:
+    if ucc_from_cookie() == invite.ucc:
         return  # a returning visitor: the first visit is the one that counts
-    for name, value in (
-        (config["INVITE_COOKIE_NAME"], invite.ucc),
-        (VISIT_COOKIE, _encode_visit(invite, path)),
-    ):
-        response.set_cookie(
-            name,
-            value,
-            max_age=config["INVITE_COOKIE_MAX_AGE"],
-            httponly=True,
-            samesite="Lax",
-            secure=config["INVITE_COOKIE_SECURE"],
-        )
+    response.set_cookie(
+        config["INVITE_COOKIE_NAME"],
+        f"{invite.ucc}.{_encode_visit(invite, path)}",
+        max_age=config["INVITE_COOKIE_MAX_AGE"],
+        httponly=True,
+        samesite="Lax",
+        secure=config["INVITE_COOKIE_SECURE"],
+    )
+
+
+def _invite_cookie() -> tuple[str, str]:
+    raw = request.cookies.get(current_app.config["INVITE_COOKIE_NAME"], "")
+    ucc, _, visit = raw.partition(".")  # a ucc never holds a dot
+    return ucc, visit
 
 
 def ucc_from_cookie() -> str | None:
-    return clean_ucc(request.cookies.get(current_app.config["INVITE_COOKIE_NAME"]))
+    return clean_ucc(_invite_cookie()[0])
 
 
 def resolve_ucc(form_value: str | None) -> tuple[str | None, str | None]:
@@ -126,15 +125,15 @@ def resolve_ucc(form_value: str | None) -> tuple[str | None, str | None]:
 
 def visit_for(ucc: str | None) -> dict[str, Any] | None:
     """The invite-link visit that brought this ucc, if this browser made it (checked)."""
-    raw = request.cookies.get(VISIT_COOKIE)
-    if not ucc or not raw or len(raw) > 2048:
+    cookie_ucc, raw = _invite_cookie()
+    if not ucc or cookie_ucc != ucc or not raw or len(raw) > 2048:
         return None
     try:
         visit = json.loads(base64.urlsafe_b64decode(raw.encode()))
         at = datetime.fromisoformat(visit["at"])
     except (ValueError, KeyError, TypeError, binascii.Error):
         return None
-    if not isinstance(visit, dict) or visit.get("ucc") != ucc:
+    if not isinstance(visit, dict):
         return None
     path = visit.get("path")
     return {

@@ -50,7 +50,7 @@ def test_no_assets_from_cdns(client):
 def test_invite_link_sets_a_first_party_cookie(client):
     response = client.get("/?ucc=UPobYBDuu0N&productId=getmoonly.com")
     cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("moonly_invite=UPobYBDuu0N;")
+    assert cookie.startswith("moonly_invite=UPobYBDuu0N.")  # the ucc, then the visit
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Max-Age=7776000" in cookie
@@ -59,7 +59,7 @@ def test_invite_link_sets_a_first_party_cookie(client):
 
 def test_invite_captured_on_any_page(client):
     response = client.get("/signup?ucc=test&productId=test")
-    assert "moonly_invite=test;" in response.headers["Set-Cookie"]
+    assert "moonly_invite=test." in response.headers["Set-Cookie"]
 
 
 @pytest.mark.parametrize(
@@ -168,3 +168,21 @@ def test_a_flashed_message_is_shown_not_cached(client, auth):
     client.post("/logout", data={"csrf_token": token.group(1)})
     assert "You are logged out." in client.get("/").get_data(as_text=True)
     assert "You are logged out." not in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "x",
+        "test.",
+        "test.!!!",
+        "test.bm90IGpzb24",
+        "test.WzEsIDJd",
+        "test.eyJhdCI6IDV9",
+        "test.eyJhdCI6ICIyMDI2LTAxLTAxIiwgInJlZmVycmVyX25hbWUiOiA1fQ",
+        "<b>.x",
+    ],
+)
+def test_a_tampered_invite_cookie_never_breaks_signup(app, client, auth, cookie):
+    client.set_cookie("moonly_invite", cookie)
+    assert auth.signup().status_code == 302

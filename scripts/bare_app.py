@@ -1,0 +1,28 @@
+"""The baseline for `make bench`: a bare Flask app served exactly like Moonly.
+
+    gunicorn bare_app:app --bind 127.0.0.1:PORT --workers 2 --threads 4   (cwd: scripts/)
+
+GET / answers a small fixed HTML page; POST /hook reads the body and answers 200 JSON.
+"""
+
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Bare</title></head>
+<body><h1>Bare Flask</h1><p>A fixed page for the baseline.</p></body>
+</html>
+"""
+
+
+@app.get("/")
+def index():
+    return PAGE, 200, {"Content-Type": "text/html; charset=utf-8"}
+
+
+@app.post("/hook")
+def hook():
+    body = request.get_data()
+    return jsonify(received=True, bytes=len(body))
