@@ -16,7 +16,8 @@ from ..cello.models import CelloEvent
 from ..extensions import db
 from ..timeutil import isoformat
 from ..webhooks.models import StripeEvent
-from .timeline import cello_view, timeline
+from .cello_view import cello_view
+from .timeline import timeline
 
 
 def find_user(*, email: str | None = None, user_id: str | None = None) -> User | None:

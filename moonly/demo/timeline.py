@@ -1,4 +1,4 @@
-"""The demo's timeline of one signup, and what Cello's own webhook sees of it."""
+"""The demo's timeline of one signup, step by step, from the journey's own data."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from ..billing.catalog import money
 from ..billing.models import Subscription
 from ..extensions import db
 from ..timeutil import isoformat
-from ..webhooks.handlers import CELLO_EVENTS
-from ..webhooks.models import StripeEvent
 
 Step = dict[str, Any]
 CAPTURED_BY = {
@@ -266,70 +264,3 @@ def timeline(user: User, data: dict[str, Any]) -> list[Step]:
     dated = _subscriptions(user, data) + _invoices(data) + _webhooks(data)
     dated.sort(key=lambda step: step["at"] or "")
     return head + dated
-
-
-# What Cello's own Stripe webhook receives, and the fields it reads from each event.
-CELLO_READS = {
-    "customer": [
-        ("metadata.cello_ucc", "the referral code Cello attributes the signup to"),
-        ("metadata.new_user_id", "the new user; Cello's productUserId"),
-        ("metadata.new_user_organization_id", "the organization credited, if any"),
-        ("email", "shown in Cello's portal"),
-    ],
-    "subscription": [
-        ("metadata.cello_ucc", "the referral code on the subscription"),
-        ("discounts", "the new-user discount on the first subscription"),
-        ("status", "whether the referral became a paying customer"),
-    ],
-    "invoice": [
-        ("amount_paid", "what the referrer's reward is based on"),
-        ("subtotal", "the price before the discount"),
-        ("total_discount_amounts", "the new-user discount on this invoice"),
-        ("customer", "whose referral this is"),
-    ],
-    "charge": [
-        ("amount", "the payment"),
-        ("amount_refunded", "refunds reduce the reward"),
-        ("customer", "whose referral this is"),
-    ],
-}
-
-
-def _lookup(obj: Any, path: str) -> tuple[bool, Any]:
-    for part in path.split("."):
-        if not isinstance(obj, dict) or part not in obj:
-            return False, None
-        obj = obj[part]
-    return True, obj
-
-
-def cello_view(customer_id: str | None) -> list[dict[str, Any]]:
-    """The Stripe events Cello's webhook also receives for this customer."""
-    if not customer_id:
-        return []
-    events = db.session.scalars(
-        select(StripeEvent)
-        .where(
-            StripeEvent.customer_id == customer_id, StripeEvent.type.in_(CELLO_EVENTS)
-        )
-        .order_by(StripeEvent.received_at)
-    )
-    view = []
-    for event in events:
-        obj = event.payload["data"]["object"]
-        fields = []
-        for path, why in CELLO_READS.get(obj.get("object", ""), []):
-            found, value = _lookup(obj, path)
-            if found:
-                fields.append(
-                    {"path": f"data.object.{path}", "value": value, "why": why}
-                )
-        view.append(
-            {
-                "event_id": event.id,
-                "type": event.type,
-                "received_at": isoformat(event.received_at),
-                "fields": fields,
-            }
-        )
-    return view

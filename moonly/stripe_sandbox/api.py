@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from stripe import params as sp
 
 from ..ids import public_id
+from . import customers
 from . import resources as r
 from .billing_routes import BILLING_ROUTES
 from .errors import SandboxError
@@ -111,7 +112,7 @@ ROUTES = [
         "post",
         "/v1/customers",
         sp.CustomerCreateParams,
-        r.create_customer,
+        customers.create_customer,
         "email name description phone metadata preferred_locales balance "
         "business_name individual_name invoice_prefix next_invoice_sequence "
         "tax_exempt",
@@ -120,18 +121,28 @@ ROUTES = [
         "get",
         "/v1/customers",
         sp.CustomerListParams,
-        r.list_customers,
+        customers.list_customers,
         _LIST + " email",
     ),
-    _route("get", "/v1/customers/{id}", sp.CustomerRetrieveParams, r.retrieve_customer),
+    _route(
+        "get",
+        "/v1/customers/{id}",
+        sp.CustomerRetrieveParams,
+        customers.retrieve_customer,
+    ),
     _route(
         "post",
         "/v1/customers/{id}",
         sp.CustomerUpdateParams,
-        r.update_customer,
+        customers.update_customer,
         "email name description phone metadata preferred_locales invoice_settings",
     ),
-    _route("delete", "/v1/customers/{id}", sp.CustomerDeleteParams, r.delete_customer),
+    _route(
+        "delete",
+        "/v1/customers/{id}",
+        sp.CustomerDeleteParams,
+        customers.delete_customer,
+    ),
     *(_route(*spec) for spec in BILLING_ROUTES),
     *(_route(*spec) for spec in WEBHOOK_ENDPOINT_ROUTES),
 ]

@@ -1,4 +1,4 @@
-"""Handlers for the resources the sandbox implements, returning today's object shapes."""
+"""The catalog: products, prices and coupons, in today's object shapes (and metadata rules)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy import select
 from ..ids import public_id
 from .errors import SandboxError
 from .models import SandboxObject
-from .payment_methods import set_customer_default
 from .store import Context
 
 Params = dict[str, Any]
@@ -266,82 +265,3 @@ def delete_coupon(ctx: Context, object_id: str, params: Params) -> dict[str, Any
 
 def list_coupons(ctx: Context, params: Params) -> dict[str, Any]:
     return ctx.list("coupon", params, url="/v1/coupons")
-
-
-# Customers
-
-_CUSTOMER_FIELDS = ("description", "email", "name", "phone", "preferred_locales")
-
-
-def create_customer(ctx: Context, params: Params) -> dict[str, Any]:
-    customer = {
-        "id": public_id("cus", 14),
-        "object": "customer",
-        "address": None,
-        "balance": params.get("balance", 0),
-        "business_name": params.get("business_name") or None,
-        "created": ctx.now,
-        "currency": None,
-        "customer_account": None,
-        "default_source": None,
-        "delinquent": False,
-        "description": params.get("description"),
-        "discount": None,
-        "email": params.get("email"),
-        "individual_name": params.get("individual_name") or None,
-        "invoice_credit_balance": {},
-        "invoice_prefix": params.get("invoice_prefix")
-        or "".join(
-            secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8)
-        ),
-        "invoice_settings": {
-            "custom_fields": None,
-            "default_payment_method": None,
-            "footer": None,
-            "rendering_options": None,
-        },
-        "livemode": False,
-        "metadata": merge_metadata({}, params.get("metadata", {})),
-        "name": params.get("name"),
-        "next_invoice_sequence": params.get("next_invoice_sequence", 1),
-        "phone": params.get("phone"),
-        "preferred_locales": params.get("preferred_locales", []),
-        "shipping": None,
-        "tax_exempt": params.get("tax_exempt", "none"),
-        "test_clock": None,
-    }
-    return ctx.insert(customer, email=customer["email"])
-
-
-def retrieve_customer(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "customer":
-        raise SandboxError.no_such("customer", object_id)
-    if row.deleted:
-        # Stripe answers a deleted customer's id with a stub, not a 404.
-        return {"id": row.id, "object": "customer", "deleted": True}
-    return row.data
-
-
-def update_customer(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
-    row = ctx.get("customer", object_id)
-    changes = {k: v for k, v in params.items() if k in _CUSTOMER_FIELDS}
-    if "metadata" in params:
-        changes["metadata"] = merge_metadata(row.data["metadata"], params["metadata"])
-    if "invoice_settings" in params:
-        changes["invoice_settings"] = set_customer_default(
-            ctx, row, params["invoice_settings"]
-        )
-    return ctx.update(row, changes, email=changes.get("email", row.email))
-
-
-def delete_customer(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
-    return ctx.delete(ctx.get("customer", object_id))
-
-
-def list_customers(ctx: Context, params: Params) -> dict[str, Any]:
-    filters = []
-    if "email" in params:
-        # Stripe matches the email case-sensitively.
-        filters.append(SandboxObject.email == params["email"])
-    return ctx.list("customer", params, *filters, url="/v1/customers")
