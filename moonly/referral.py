@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from .timeutil import utcnow
 
@@ -66,6 +66,13 @@ def invite_from_args(args: Mapping[str, str]) -> Invite | None:
     name = clean_name(args.get("referrerName")) or decode_cello_name(args.get("celloN"))
     product_id = clean_name(args.get("productId"))
     return Invite(ucc=ucc, product_id=product_id, referrer_name=name)
+
+
+def current_invite() -> Invite | None:
+    """The invite link in this request's query string, read once per request."""
+    if "moonly_invite" not in g:
+        g.moonly_invite = invite_from_args(request.args)
+    return g.moonly_invite
 
 
 def _encode_visit(invite: Invite, path: str) -> str:

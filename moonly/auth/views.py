@@ -8,7 +8,7 @@ from flask_login import login_required, login_user, logout_user
 from ..accounts.service import Referral, SignupError, authenticate, sign_up
 from ..billing.catalog import new_user_offer
 from ..extensions import limiter
-from ..referral import invite_from_args, resolve_ucc, ucc_from_cookie, visit_for
+from ..referral import current_invite, resolve_ucc, ucc_from_cookie, visit_for
 from . import bp
 from .forms import LoginForm, SignupForm
 
@@ -52,7 +52,7 @@ def signup():
             login_user(user)
             flash("Welcome to Moonly! Your account is ready.", "success")
             return redirect(url_for("checkout.account"))
-    invite = invite_from_args(request.args)
+    invite = current_invite()
     offer = new_user_offer() if invite or ucc_from_cookie() else None
     status = 400 if form.is_submitted() else 200
     return render_template(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..billing import account as billing_account
@@ -27,7 +27,7 @@ from ..billing.checkout import (
     quote,
     start_subscription,
 )
-from ..referral import invite_from_args, ucc_from_cookie
+from ..referral import current_invite, ucc_from_cookie
 from . import bp
 from .forms import CheckoutForm, new_attempt
 
@@ -67,7 +67,7 @@ def _price_view(price: CatalogPrice | None, offer: Offer | None) -> PriceView | 
 def _visitor_offer() -> Offer | None:
     if current_user.is_authenticated:
         return offer_for(current_user)
-    if invite_from_args(request.args) or ucc_from_cookie():
+    if current_invite() or ucc_from_cookie():
         return new_user_offer()
     return None
 

@@ -6,7 +6,7 @@ from flask import current_app, render_template, request, session
 from flask_login import current_user
 
 from ..billing.catalog import PLANS, new_user_offer
-from ..referral import invite_from_args, remember_invite
+from ..referral import current_invite, remember_invite
 from . import bp
 
 
@@ -18,7 +18,7 @@ def keep_invite(response):
         and "ucc" in request.args
         and response.status_code == 200
     ):
-        invite = invite_from_args(request.args)
+        invite = current_invite()
         if invite is not None:
             remember_invite(response, invite, request.path)
     return response
@@ -42,7 +42,7 @@ def _plain_visitor() -> bool:
 @bp.get("/")
 def index():
     """Show the product page, with a welcome banner for an invited visitor."""
-    invite = invite_from_args(request.args)
+    invite = current_invite()
     offer = new_user_offer() if invite else None
     # A visitor's page depends only on the referrer's name and the offer, so it is
     # rendered once per pair (bounded: names come from links anyone can write).
