@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 
 from .timeutil import utcnow
 
@@ -70,9 +70,11 @@ def invite_from_args(args: Mapping[str, str]) -> Invite | None:
 
 def current_invite() -> Invite | None:
     """The invite link in this request's query string, read once per request."""
-    if "moonly_invite" not in g:
-        g.moonly_invite = invite_from_args(request.args)
-    return g.moonly_invite
+    environ = request.environ  # request-scoped (an app context can outlive a request)
+    if "moonly.invite" not in environ:
+        environ["moonly.invite"] = invite_from_args(request.args)
+    invite: Invite | None = environ["moonly.invite"]
+    return invite
 
 
 def _encode_visit(invite: Invite, path: str) -> str:

@@ -255,3 +255,34 @@ def test_second_subscription_gets_no_discount(app, client, stripe, referred):
         if s.id != first.id
     ]
     assert newest.discounts == []
+
+
+@pytest.mark.parametrize(
+    ("after", "kind", "message", "subscriptions"),
+    [
+        # The checkout's Stripe calls: list subscriptions, attach, create, then two reads.
+        (0, "connection", "nothing was charged", 0),
+        (2, "lost_response", "cannot tell yet whether your plan started", 1),
+        (3, "server_error", "Your plan started, but Moonly could not record it yet", 1),
+    ],
+)
+def test_stripe_outage_message_says_what_happened(
+    app, client, stripe, sandbox, referred, after, kind, message, subscriptions
+):
+    page = client.get("/checkout/moonly_starter_monthly").get_data(as_text=True)
+    sandbox.faults.fail_next(1, kind, after=after)
+    response = client.post(
+        "/checkout/moonly_starter_monthly",
+        data={
+            "csrf_token": csrf_token(page),
+            "attempt": attempt_of(page),
+            "payment_method": "pm_card_visa",
+        },
+    )
+    assert response.status_code == 402
+    assert message in page_text(response)
+    user = the_user(app)
+    assert len(stripe_subscriptions(stripe, user.stripe_customer_id)) == subscriptions
+    # Trying again is safe either way: one plan in the end.
+    assert checkout(client).status_code == 302
+    assert len(stripe_subscriptions(stripe, user.stripe_customer_id)) == 1

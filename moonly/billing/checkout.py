@@ -113,6 +113,21 @@ def offer_for(user: User) -> Offer | None:
     return new_user_offer()
 
 
+# What a Stripe outage means for the user, by how far the checkout got. Trying again is
+# always safe: a plan that did start is found, not charged twice.
+UNREACHABLE = {
+    "before": "Stripe could not be reached, so nothing was charged. Please try again.",
+    "during": (
+        "Stripe did not answer in time, so we cannot tell yet whether your plan started. "
+        "Try again: if it did, Moonly finds it instead of charging you twice."
+    ),
+    "after": (
+        "Your plan started, but Moonly could not record it yet. Open your account page "
+        "in a moment to see it."
+    ),
+}
+
+
 class CheckoutError(Exception):
     """A payment that did not go through; the message is safe to show."""
 
@@ -148,6 +163,7 @@ def start_subscription(
             "please try again in a moment."
         )
     key = f"moonly-checkout-{user.public_id}-{attempt}"
+    stage = "before"  # what a failure can tell the user: before, during or after Stripe
     try:
         earlier = stripe_api.list_subscriptions(customer_id)
         # A resubmitted attempt whose first answer was lost: that subscription is ours.
@@ -173,6 +189,7 @@ def start_subscription(
             metadata = {"new_user_id": user.public_id, ATTEMPT_KEY: attempt}
             if user.ucc:
                 metadata["cello_ucc"] = user.ucc
+            stage = "during"
             subscription = stripe_api.create_subscription(
                 customer_id=customer_id,
                 price_id=price.id,
@@ -181,6 +198,7 @@ def start_subscription(
                 coupon_id=NEW_USER_COUPON_ID if eligible else None,
                 idempotency_key=f"{key}-subscription",
             )
+        stage = "after"
         row = sync_subscription(subscription.id)
         if subscription.latest_invoice:
             invoice = subscription.latest_invoice
@@ -196,9 +214,7 @@ def start_subscription(
         ) from None
     except stripe.StripeError:
         db.session.rollback()
-        raise CheckoutError(
-            "Stripe could not be reached, so nothing was charged. Please try again."
-        ) from None
+        raise CheckoutError(UNREACHABLE[stage]) from None
     assert row is not None
     return row
 

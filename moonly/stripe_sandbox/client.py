@@ -27,7 +27,7 @@ class Faults:
     """
 
     def __init__(self) -> None:
-        self._queue: deque[str] = deque()
+        self._queue: deque[str | None] = deque()
         self._lock = threading.Lock()
         self.latency = 0.0
         self.rates: dict[str, float] = {}
@@ -42,14 +42,16 @@ class Faults:
             self.rates = dict(rates)
             self._random.seed(seed)
 
-    def fail_next(self, count: int = 1, kind: str = "connection") -> None:
-        """Fail the next `count` requests: before Stripe sees them ("connection"),
-        after Stripe did the work but before the answer arrived ("lost_response"),
-        or with a 500 from Stripe ("server_error")."""
+    def fail_next(
+        self, count: int = 1, kind: str = "connection", after: int = 0
+    ) -> None:
+        """Fail `count` requests, once `after` more have gone through: before Stripe sees
+        them ("connection"), after Stripe did the work but before the answer arrived
+        ("lost_response"), or with a 500 from Stripe ("server_error")."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {FAULT_KINDS}")
         with self._lock:
-            self._queue.extend([kind] * count)
+            self._queue.extend([None] * after + [kind] * count)
 
     def clear(self) -> None:
         with self._lock:
@@ -60,7 +62,7 @@ class Faults:
     def take(self) -> str | None:
         with self._lock:
             if self._queue:
-                return self._queue.popleft()
+                return self._queue.popleft()  # None: this one goes through
             roll = self._random.random()
             for kind, rate in self.rates.items():
                 if roll < rate:
