@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import security
 from .config import INSTANCE_DIR, load_settings
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -33,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     register_errorhandlers(app)
     register_commands(app)
     start_background_workers(app)
+    security.install_headers(app)
     return app
 
 
