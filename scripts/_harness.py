@@ -9,6 +9,7 @@ Every process started here is recorded and killed (its whole process group) by
 
 from __future__ import annotations
 
+import argparse
 import os
 import queue
 import re
@@ -375,3 +376,17 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
+
+
+def start(
+    name: str, hard_timeout: int, description: str
+) -> tuple[Path, Path, Processes]:
+    """Parse `--bin`, arm the hard deadline; return the venv's bin, a log folder, processes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--bin", help="the venv's bin directory (default: this Python's)"
+    )
+    args = parser.parse_args()
+    install_deadline(hard_timeout)
+    logs = log_dir(name)
+    return bin_dir(args.bin), logs, Processes(logs)

@@ -11,7 +11,6 @@ measurement has a warm-up, then runs 3 times; the median is reported.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import http.client
 import itertools
@@ -356,15 +355,7 @@ def table(rows: list[list[str]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--bin", help="the venv's bin directory (default: this Python's)"
-    )
-    args = parser.parse_args()
-    bin_ = h.bin_dir(args.bin)
-    h.install_deadline(HARD_TIMEOUT)
-    logs = h.log_dir("bench")
-    procs = h.Processes(logs)
+    bin_, logs, procs = h.start("bench", HARD_TIMEOUT, __doc__.splitlines()[0])
     tool = "wrk" if shutil.which("wrk") else "python"
     get = wrk if tool == "wrk" else python_get
     get_tool = (

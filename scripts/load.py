@@ -12,7 +12,6 @@ Exits 1 when anything was lost or duplicated, a record disagrees with the sandbo
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import queue
@@ -691,15 +690,7 @@ def compare_records(conn, rows) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--bin", help="the venv's bin directory (default: this Python's)"
-    )
-    args = parser.parse_args()
-    bin_ = h.bin_dir(args.bin)
-    h.install_deadline(HARD_TIMEOUT)
-    logs = h.log_dir("load")
-    procs = h.Processes(logs)
+    bin_, logs, procs = h.start("load", HARD_TIMEOUT, __doc__.splitlines()[0])
     print(f"Moonly load test; logs in {logs}", flush=True)
     started = time.perf_counter()
     try:

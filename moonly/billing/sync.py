@@ -8,6 +8,7 @@ last also fetched last: the row always ends at Stripe's newest state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import stripe
@@ -22,6 +23,7 @@ from . import stripe_api
 from .models import Charge, Invoice, Subscription
 
 Row = TypeVar("Row", Subscription, Invoice, Charge)
+Fetched = TypeVar("Fetched")
 
 
 def _hold(model: type[Row], object_id: str) -> Row:
@@ -40,8 +42,14 @@ def _hold(model: type[Row], object_id: str) -> Row:
     ).one()
 
 
-def _gone(error: stripe.StripeError) -> bool:
-    return isinstance(error, stripe.InvalidRequestError) and error.http_status == 404
+def _unless_gone(retrieve: Callable[[str], Fetched], object_id: str) -> Fetched | None:
+    """The object as Stripe holds it now, or None when Stripe no longer has it (404)."""
+    try:
+        return retrieve(object_id)
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
 
 
 def _id(value: Any) -> str | None:
@@ -53,13 +61,10 @@ def _id(value: Any) -> str | None:
 
 def sync_subscription(subscription_id: str) -> Subscription | None:
     row = _hold(Subscription, subscription_id)
-    try:
-        subscription = stripe_api.retrieve_subscription(subscription_id)
-    except stripe.StripeError as error:
-        if _gone(error):
-            db.session.delete(row)
-            return None
-        raise
+    subscription = _unless_gone(stripe_api.retrieve_subscription, subscription_id)
+    if subscription is None:
+        db.session.delete(row)
+        return None
     item = subscription["items"].data[0]  # `.items` is the dict method
     price = item.price
     discount = subscription.discounts[0] if subscription.discounts else None
@@ -86,13 +91,10 @@ def sync_subscription(subscription_id: str) -> Subscription | None:
 
 def sync_invoice(invoice_id: str) -> Invoice | None:
     row = _hold(Invoice, invoice_id)
-    try:
-        invoice = stripe_api.retrieve_invoice(invoice_id)
-    except stripe.StripeError as error:
-        if _gone(error):  # a deleted draft
-            db.session.delete(row)
-            return None
-        raise
+    invoice = _unless_gone(stripe_api.retrieve_invoice, invoice_id)
+    if invoice is None:  # a deleted draft
+        db.session.delete(row)
+        return None
     details = invoice.parent.subscription_details if invoice.parent else None
     row.customer_id = _id(invoice.customer)
     row.subscription_id = _id(details.subscription) if details else None
@@ -115,13 +117,10 @@ def sync_invoice(invoice_id: str) -> Invoice | None:
 
 def sync_charge(charge_id: str) -> Charge | None:
     row = _hold(Charge, charge_id)
-    try:
-        charge = stripe_api.retrieve_charge(charge_id)
-    except stripe.StripeError as error:
-        if _gone(error):
-            db.session.delete(row)
-            return None
-        raise
+    charge = _unless_gone(stripe_api.retrieve_charge, charge_id)
+    if charge is None:
+        db.session.delete(row)
+        return None
     row.customer_id = _id(charge.customer)
     row.payment_intent = _id(charge.payment_intent)
     row.status = charge.status
@@ -137,13 +136,8 @@ def sync_charge(charge_id: str) -> Charge | None:
 
 def link_customer(customer_id: str) -> User | None:
     """Link a customer to its user when an earlier attempt's answer was lost."""
-    try:
-        customer = stripe_api.retrieve_customer(customer_id)
-    except stripe.StripeError as error:
-        if _gone(error):
-            return None
-        raise
-    if getattr(customer, "deleted", False) or not customer.metadata:
+    customer = _unless_gone(stripe_api.retrieve_customer, customer_id)
+    if customer is None or getattr(customer, "deleted", False) or not customer.metadata:
         return None
     public_id = customer.metadata.to_dict().get("new_user_id")
     if not public_id:
