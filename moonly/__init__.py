@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import threading
 from collections.abc import Callable
@@ -27,7 +25,6 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_mapping(load_settings(env))
     app.config.from_mapping(config or {})
-    derive_sandbox_webhook_secret(app)
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -36,16 +33,6 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     start_background_workers(app)
     security.install_headers(app)
     return app
-
-
-def derive_sandbox_webhook_secret(app: Flask) -> None:
-    """Offline, the sandbox and the receiver share a secret derived from SECRET_KEY."""
-    if app.config["STRIPE_SECRET_KEY"] or app.config["STRIPE_WEBHOOK_SECRET"]:
-        return
-    digest = hmac.new(
-        app.config["SECRET_KEY"].encode(), b"moonly-sandbox-webhooks", hashlib.sha256
-    ).hexdigest()
-    app.config["STRIPE_WEBHOOK_SECRET"] = "whsec_sandbox_" + digest[:32]
 
 
 def configure_logging(app: Flask) -> None:
@@ -94,7 +81,6 @@ def register_blueprints(app: Flask) -> None:
     from . import auth, cello, checkout, landing, security, webhooks
     from .billing import models as _billing_tables  # noqa: F401 - in migrations
     from .cello import models as _cello_tables  # noqa: F401 - in migrations
-    from .stripe_sandbox import models as _sandbox_tables  # noqa: F401 - in migrations
 
     app.register_blueprint(landing.bp)
     app.register_blueprint(auth.bp)
@@ -191,21 +177,35 @@ def start_on_first_request(app: Flask, name: str, factory: Callable[[], Any]) ->
 
 
 def start_background_workers(app: Flask) -> None:
-    """Offline, the sandbox's webhook deliverer; with scenario B, the Cello outbox."""
+    """Offline, the sandbox's webhook deliverer and this app's endpoint there; with
+    scenario B, the Cello outbox."""
     config = app.config
-    if not config["STRIPE_SECRET_KEY"] and config["STRIPE_SANDBOX_DELIVER"]:
-        from .stripe_sandbox import Deliverer
+    offline = not config["STRIPE_SECRET_KEY"] or config["STRIPE_API_BASE"]
+    if offline and not app.testing:
+        from .billing import local_webhooks
 
-        start_on_first_request(
-            app,
-            "moonly.deliverer",
-            lambda: Deliverer(
-                db.engine,
-                config["STRIPE_SANDBOX_WEBHOOK_URL"],
-                config["STRIPE_WEBHOOK_SECRET"],
-            ),
-        )
+        @app.before_request
+        def register_webhook_endpoint() -> None:
+            if "moonly.webhook_endpoint" in app.extensions:
+                return
+            with _registration_lock:
+                if "moonly.webhook_endpoint" not in app.extensions:
+                    app.extensions["moonly.webhook_endpoint"] = True
+                    local_webhooks.register_on_start()
+
+    if not config["STRIPE_SECRET_KEY"] and config["STRIPE_SANDBOX_DELIVER"]:
+        from .billing.stripe_api import in_process_sandbox
+
+        def deliverer() -> Any:
+            sandbox = in_process_sandbox(app)
+            assert sandbox is not None
+            return sandbox.deliverer()
+
+        start_on_first_request(app, "moonly.deliverer", deliverer)
     if config["CELLO_BACKGROUND_DELIVERY"]:
         from .cello.outbox import Dispatcher
 
         start_on_first_request(app, "moonly.cello_dispatcher", lambda: Dispatcher(app))
+
+
+_registration_lock = threading.Lock()

@@ -92,11 +92,19 @@ def base_settings() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "STRIPE_SECRET_KEY": _secret("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": _secret("STRIPE_WEBHOOK_SECRET"),
+        # Another address for Stripe's API, such as the offline sandbox served over
+        # HTTP (`make sandbox`): http://127.0.0.1:12111. Unset: api.stripe.com.
+        "STRIPE_API_BASE": _secret("STRIPE_API_BASE"),
+        # The in-process sandbox's own database. Unset: derived from the app's (a
+        # sibling SQLite file, or the schema `stripe_sandbox` on PostgreSQL).
+        "STRIPE_SANDBOX_DATABASE_URL": _secret("STRIPE_SANDBOX_DATABASE_URL"),
         # Retries the Stripe SDK makes itself on network errors, 409 and 5xx.
         "STRIPE_MAX_NETWORK_RETRIES": _int("STRIPE_MAX_NETWORK_RETRIES", 2),
-        # Offline only: where the sandbox delivers events (the app's own webhook URL).
-        "STRIPE_SANDBOX_WEBHOOK_URL": _secret("STRIPE_SANDBOX_WEBHOOK_URL")
-        or f"http://{host}:{port}/webhooks/stripe",
+        # Offline only: the URL the app registers as its webhook endpoint in the
+        # sandbox. Unset: the address the app is served on (the first request's
+        # host), or http://HOST:PORT/webhooks/stripe for `flask stripe bootstrap`.
+        "STRIPE_SANDBOX_WEBHOOK_URL": _secret("STRIPE_SANDBOX_WEBHOOK_URL"),
+        "SERVER_ADDRESS": f"http://{host}:{port}",
         # Offline only: run the sandbox's webhook deliverer in a background thread.
         "STRIPE_SANDBOX_DELIVER": env_flag("STRIPE_SANDBOX_DELIVER", False),
         "CELLO_ENV": _choice("CELLO_ENV", CELLO_ENVS, "sandbox"),
@@ -186,6 +194,8 @@ def testing_settings() -> dict:
         TESTING=True,
         SECRET_KEY="testing-only-not-a-secret",  # noqa: S106 - tests only
         STRIPE_SECRET_KEY=None,
+        STRIPE_API_BASE=None,
+        STRIPE_SANDBOX_DATABASE_URL=None,
         STRIPE_WEBHOOK_SECRET="whsec_testing_only",  # noqa: S106 - tests only
         STRIPE_MAX_NETWORK_RETRIES=0,
         STRIPE_SANDBOX_DELIVER=False,

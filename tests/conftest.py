@@ -7,7 +7,7 @@ import os
 import shutil
 
 import pytest
-from helpers import AuthActions, migrate_database
+from helpers import WEBHOOK_URL, AuthActions, migrate_database, register_endpoint
 from sqlalchemy import create_engine, text
 
 from moonly import create_app
@@ -24,9 +24,7 @@ TABLES = (
     "subscriptions",
     "invoices",
     "charges",
-    "sandbox_objects",
-    "sandbox_idempotency_keys",
-    "sandbox_events",
+    "local_webhook_endpoints",
 )
 
 
@@ -53,6 +51,15 @@ def database_uri(migrated_database, tmp_path) -> str:
         engine = create_engine(migrated_database)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            # The Stripe sandbox's own tables, in their schema (made on first use).
+            sandbox_tables = conn.scalars(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'stripe_sandbox'"
+                )
+            ).all()
+            if sandbox_tables:
+                names = ", ".join(f"stripe_sandbox.{t}" for t in sandbox_tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
         engine.dispose()
         return migrated_database
     path = tmp_path / "moonly.sqlite3"
@@ -70,6 +77,9 @@ def make_app(database_uri):
             {"SQLALCHEMY_DATABASE_URI": database_uri, **overrides}, env="testing"
         )
         apps.append(app)
+        # The sandbox delivers events to the endpoints registered with it, as Stripe
+        # does; tests hand deliveries to the test client (helpers.deliver_webhooks).
+        register_endpoint(app, WEBHOOK_URL)
         return app
 
     yield factory
@@ -77,6 +87,9 @@ def make_app(database_uri):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+        sandbox = app.extensions.get("moonly.stripe_sandbox")
+        if sandbox is not None:
+            sandbox.dispose()
 
 
 @pytest.fixture
@@ -105,13 +118,10 @@ def stripe(app):
 
 @pytest.fixture
 def sandbox(app):
-    """The sandbox's HTTP client, for its fault switch."""
+    """The in-process Stripe sandbox: its fault switch, deliveries and database."""
     from moonly.billing import stripe_api
 
-    # No app context is held: requests made during the test must get their own `g`.
-    with app.app_context():
-        stripe_api.client()
-    return app.extensions["moonly.stripe_sandbox"]
+    return stripe_api.in_process_sandbox(app)
 
 
 @pytest.fixture

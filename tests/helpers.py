@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask_migrate import upgrade
@@ -10,6 +11,72 @@ from moonly import create_app
 from moonly.extensions import db
 
 STRONG_PASSWORD = "correct horse battery staple"
+WEBHOOK_URL = "http://127.0.0.1/webhooks/stripe"
+
+
+def register_endpoint(app, url: str = WEBHOOK_URL) -> None:
+    """Register the app's webhook endpoint with its in-process Stripe sandbox."""
+    from moonly.billing import local_webhooks
+
+    if app.config.get("STRIPE_SECRET_KEY"):
+        return  # not the in-process sandbox: never call Stripe from a fixture
+    with app.app_context():
+        local_webhooks.ensure_endpoint(url)
+
+
+def poster_for(client, calls=None):
+    """A sandbox webhook poster that hands each delivery to the Flask test client."""
+
+    def post(url, body, headers):
+        if calls is not None:
+            calls.append(json.loads(body)["id"])
+        return client.post("/webhooks/stripe", data=body, headers=headers).status_code
+
+    return post
+
+
+def deliver_webhooks(app, client, calls=None):
+    """Deliver the sandbox's due events to the app, through the test client."""
+    from moonly.billing import stripe_api
+
+    return stripe_api.in_process_sandbox(app).deliver_due(poster_for(client, calls))
+
+
+def sandbox_session(app):
+    """A session on the Stripe sandbox's own database, to look at its state directly."""
+    from sqlalchemy.orm import Session
+
+    from moonly.billing import stripe_api
+
+    return Session(stripe_api.in_process_sandbox(app).engine)
+
+
+def sandbox_objects(app, kind: str) -> list[dict]:
+    """The sandbox's live objects of one kind (`customer`, `subscription`, …)."""
+    from sqlalchemy import select
+
+    from moonly.stripe_sandbox.models import SandboxObject
+
+    with sandbox_session(app) as session:
+        rows = session.scalars(
+            select(SandboxObject)
+            .where(SandboxObject.object == kind, SandboxObject.deleted.is_(False))
+            .order_by(SandboxObject.created_ns)
+        )
+        return [row.data for row in rows]
+
+
+def sandbox_events(app, event_type=None) -> list[dict]:
+    """The sandbox's events, oldest first, as `GET /v1/events/{id}` returns them."""
+    from sqlalchemy import select
+
+    from moonly.stripe_sandbox.models import SandboxEvent
+
+    with sandbox_session(app) as session:
+        query = select(SandboxEvent).order_by(SandboxEvent.created_ns)
+        if event_type:
+            query = query.where(SandboxEvent.type == event_type)
+        return [e.data for e in session.scalars(query)]
 
 
 def migrate_database(url: str) -> None:

@@ -11,13 +11,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 from cello_standin import EVENT_SCHEMA, CelloStandIn
-from sqlalchemy import func, select, update
+from helpers import sandbox_objects
+from sqlalchemy import select, update
 
 from moonly.accounts.models import User
 from moonly.cello import outbox
 from moonly.cello.models import CelloEvent
 from moonly.extensions import db
-from moonly.stripe_sandbox.models import SandboxObject
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,8 +75,7 @@ def test_signup_queues_one_event_and_no_stripe_customer(scenario_b, b_auth):
         user = db.session.scalar(select(User))
         organization_id = user.organization.public_id
         assert user.stripe_customer_id is None
-        customers = select(func.count()).where(SandboxObject.object == "customer")
-        assert db.session.scalar(customers) == 0
+    assert sandbox_objects(scenario_b, "customer") == []
     (event,) = events(scenario_b)
     assert event.status == "pending"
     jsonschema.validate(event.body, EVENT_SCHEMA)

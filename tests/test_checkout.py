@@ -8,8 +8,8 @@ from sqlalchemy import delete, func, select
 
 from moonly.accounts.models import User
 from moonly.billing.models import Invoice, Subscription
+from moonly.billing.stripe_api import advance_subscription
 from moonly.extensions import db
-from moonly.stripe_sandbox import advance_subscription
 
 
 def page_text(response) -> str:
@@ -116,7 +116,7 @@ def test_referred_checkout_gets_the_discount_and_renewals_end_it(
     assert first.total_discount_amounts[0].amount == 240
 
     with app.app_context():
-        renewals = [advance_subscription(db.engine, subscription.id) for _ in range(3)]
+        renewals = [advance_subscription(subscription.id) for _ in range(3)]
     assert [r["total"] for r in renewals] == [960, 960, 1200]
 
     text = page_text(client.get("/account"))

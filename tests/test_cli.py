@@ -1,13 +1,13 @@
+from helpers import sandbox_session
 from sqlalchemy import func, select
 
-from moonly.extensions import db
 from moonly.stripe_sandbox.models import SandboxObject
 
 
 def count_objects(app):
-    with app.app_context():
+    with sandbox_session(app) as session:
         return dict(
-            db.session.execute(
+            session.execute(
                 select(SandboxObject.object, func.count()).group_by(
                     SandboxObject.object
                 )
@@ -19,10 +19,20 @@ def test_bootstrap_creates_the_catalog_once(app, runner, stripe):
     first = runner.invoke(args=["stripe", "bootstrap"])
     assert first.exit_code == 0, first.output
     assert "created  coupon moonly-new-user" in first.output
-    assert count_objects(app) == {"coupon": 1, "product": 2, "price": 4}
+    assert count_objects(app) == {
+        "coupon": 1,
+        "product": 2,
+        "price": 4,
+        "webhook_endpoint": 1,  # the app's own, registered like any other
+    }
     second = runner.invoke(args=["stripe", "bootstrap"])
     assert "created" not in second.output
-    assert count_objects(app) == {"coupon": 1, "product": 2, "price": 4}
+    assert count_objects(app) == {
+        "coupon": 1,
+        "product": 2,
+        "price": 4,
+        "webhook_endpoint": 1,  # the app's own, registered like any other
+    }
 
     prices = stripe.v1.prices.list(
         params={

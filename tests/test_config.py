@@ -71,7 +71,29 @@ def test_sandbox_webhook_url_follows_host_and_port(monkeypatch):
     monkeypatch.setenv("HOST", "127.0.0.2")
     monkeypatch.setenv("PORT", "5001")
     monkeypatch.delenv("STRIPE_SANDBOX_WEBHOOK_URL", raising=False)
-    assert (
-        load_settings("testing")["STRIPE_SANDBOX_WEBHOOK_URL"]
-        == "http://127.0.0.2:5001/webhooks/stripe"
-    )
+    settings = load_settings("testing")
+    assert settings["STRIPE_SANDBOX_WEBHOOK_URL"] is None
+    assert settings["SERVER_ADDRESS"] == "http://127.0.0.2:5001"
+
+
+@pytest.mark.parametrize(
+    ("app_url", "sandbox_url"),
+    [
+        (
+            "sqlite:////srv/moonly/instance/moonly.sqlite3",
+            "sqlite:////srv/moonly/instance/moonly.stripe-sandbox.sqlite3",
+        ),
+        # PostgreSQL: the same database; the sandbox keeps to a schema of its own.
+        (
+            "postgresql+psycopg://u:p@db:5432/moonly",
+            "postgresql+psycopg://u:p@db:5432/moonly",
+        ),
+    ],
+)
+def test_the_sandbox_database_is_derived_from_the_apps(app_url, sandbox_url):
+    from moonly.billing.stripe_api import sandbox_database_url
+
+    config = {"SQLALCHEMY_DATABASE_URI": app_url, "STRIPE_SANDBOX_DATABASE_URL": None}
+    assert sandbox_database_url(config) == sandbox_url
+    config["STRIPE_SANDBOX_DATABASE_URL"] = "sqlite:////tmp/elsewhere.sqlite3"
+    assert sandbox_database_url(config) == "sqlite:////tmp/elsewhere.sqlite3"

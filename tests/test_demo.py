@@ -1,13 +1,9 @@
-from test_webhooks import SECRET, URL, poster_for
-
-from moonly.extensions import db
-from moonly.stripe_sandbox import deliver_due
+from helpers import deliver_webhooks
 
 
 def test_journey_shows_user_and_customer_as_stripe_holds_it(app, client, auth):
     auth.signup(email="ana@example.com", organization="Acme", ucc="test")
-    with app.app_context():
-        deliver_due(db.engine, URL, SECRET, poster_for(client))
+    deliver_webhooks(app, client)
     response = client.get("/demo/api/journey?email=Ana@Example.com")
     assert response.status_code == 200
     body = response.json

@@ -1,20 +1,13 @@
 """The demo console's JSON: journeys, the timeline, what Cello sees; reset and advance."""
 
-from helpers import csrf_token
+from helpers import csrf_token, deliver_webhooks, sandbox_session
 from sqlalchemy import func, select
 from test_checkout import checkout
-from test_webhooks import SECRET, URL, poster_for
 
 from moonly.accounts.models import User
 from moonly.extensions import db
-from moonly.stripe_sandbox import deliver_due
 from moonly.stripe_sandbox.models import SandboxObject
 from moonly.webhooks.handlers import CELLO_EVENTS
-
-
-def deliver_webhooks(app, client):
-    with app.app_context():
-        deliver_due(db.engine, URL, SECRET, poster_for(client))
 
 
 def test_journeys_are_listed_newest_first(client, auth):
@@ -112,8 +105,10 @@ def test_reset_needs_confirmation_then_empties_everything(app, client, auth, cat
     assert done.status_code == 303
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
-        kinds = set(db.session.scalars(select(SandboxObject.object)))
-    assert kinds == {"coupon", "product", "price"}  # the catalog is back, nothing else
+    with sandbox_session(app) as session:
+        kinds = set(session.scalars(select(SandboxObject.object)))
+    # The catalog and the app's webhook endpoint are back, nothing else.
+    assert kinds == {"coupon", "product", "price", "webhook_endpoint"}
     assert client.get("/demo/api/journeys").json["journeys"] == []
 
 

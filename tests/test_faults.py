@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 from flask_sqlalchemy.session import Session as AppSession
-from helpers import AuthActions
+from helpers import AuthActions, sandbox_objects
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import OperationalError
 from test_checkout import checkout
@@ -15,19 +15,6 @@ from moonly.billing.models import Subscription
 from moonly.cello import outbox
 from moonly.cello.models import CelloEvent
 from moonly.extensions import db
-from moonly.stripe_sandbox.models import SandboxObject
-
-
-def sandbox_objects(app, kind):
-    with app.app_context():
-        return [
-            row.data
-            for row in db.session.scalars(
-                select(SandboxObject).where(
-                    SandboxObject.object == kind, SandboxObject.deleted.is_(False)
-                )
-            )
-        ]
 
 
 def users(app):

@@ -5,14 +5,13 @@ import json
 import uuid
 
 import stripe as stripe_sdk
-from helpers import AuthActions, csrf_token
+from helpers import AuthActions, csrf_token, sandbox_objects
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from moonly.accounts.models import Organization, User
 from moonly.extensions import db
-from moonly.stripe_sandbox.models import SandboxObject
 from moonly.webhooks.models import StripeEvent
 
 SETTINGS = settings(
@@ -36,9 +35,7 @@ def counts(app):
         return (
             db.session.scalar(select(func.count()).select_from(User)),
             db.session.scalar(select(func.count()).select_from(Organization)),
-            db.session.scalar(
-                select(func.count()).where(SandboxObject.object == "customer")
-            ),
+            len(sandbox_objects(app, "customer")),
             db.session.scalar(select(func.count()).select_from(StripeEvent)),
         )
 
@@ -121,9 +118,7 @@ def test_checkout_form(app, payment_method, attempt, lookup_key):
         .status_code
         == 302
     )
-    subscriptions = select(func.count()).where(SandboxObject.object == "subscription")
-    with app.app_context():
-        before = db.session.scalar(subscriptions)
+    before = len(sandbox_objects(app, "subscription"))
     page = client.get(f"/checkout/{lookup_key}")
     assert page.status_code in (200, 404)
     if page.status_code == 404:
@@ -138,8 +133,7 @@ def test_checkout_form(app, payment_method, attempt, lookup_key):
         },
     )
     assert response.status_code in (302, 400, 402)
-    with app.app_context():
-        after = db.session.scalar(subscriptions)
+    after = len(sandbox_objects(app, "subscription"))
     assert after == before + (1 if response.status_code == 302 else 0)
 
 

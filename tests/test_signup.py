@@ -1,9 +1,9 @@
 import pytest
-from sqlalchemy import func, select
+from helpers import sandbox_objects
+from sqlalchemy import select
 
 from moonly.accounts.models import Organization, User
 from moonly.extensions import db
-from moonly.stripe_sandbox.models import SandboxObject
 
 
 def users(app):
@@ -12,10 +12,7 @@ def users(app):
 
 
 def customer_count(app):
-    with app.app_context():
-        return db.session.scalar(
-            select(func.count()).where(SandboxObject.object == "customer")
-        )
+    return len(sandbox_objects(app, "customer"))
 
 
 def only_user(app):

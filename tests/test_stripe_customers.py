@@ -1,5 +1,6 @@
 """A Stripe failure at signup never loses the signup, and a retry makes exactly one customer."""
 
+from helpers import sandbox_session
 from sqlalchemy import delete, select
 
 from moonly.accounts.models import User
@@ -66,9 +67,9 @@ def test_late_retry_after_idempotency_keys_expired_adopts_the_customer(
 ):
     sandbox.faults.fail_next(1, "lost_response")
     auth.signup(ucc="test")
-    with app.app_context():  # more than 24 hours later, Stripe has forgotten the key
-        db.session.execute(delete(SandboxIdempotencyKey))
-        db.session.commit()
+    with sandbox_session(app) as session:  # 24 hours later, Stripe forgot the key
+        session.execute(delete(SandboxIdempotencyKey))
+        session.commit()
     runner.invoke(args=["stripe", "sync-customers"])
     (customer,) = customers_of(stripe, "ana@example.com")
     assert the_user(app).stripe_customer_id == customer.id

@@ -6,14 +6,15 @@ import urllib.error
 import urllib.request
 
 import pytest
+from helpers import sandbox_events
 from sqlalchemy import select
 from test_checkout import checkout
-from test_webhooks import sandbox_events, signed
+from test_webhooks import signed
 from werkzeug.serving import make_server
 
 from moonly.billing.models import Charge, Invoice, Subscription
+from moonly.billing.stripe_api import advance_subscription
 from moonly.extensions import db
-from moonly.stripe_sandbox import advance_subscription
 from moonly.webhooks.handlers import CELLO_EVENTS
 from moonly.webhooks.models import StripeEvent
 
@@ -121,7 +122,7 @@ def test_a_late_event_does_not_undo_a_cancellation(app, client, stripe, subscrib
 
 def test_renewal_events_update_the_invoices(app, client, stripe, subscribed):
     with app.app_context():
-        renewal = advance_subscription(db.engine, subscribed.id)
+        renewal = advance_subscription(subscribed.id)
     for event in sandbox_events(app, "invoice.paid"):
         deliver(client, event)
     row = local(app, Invoice, renewal["id"])

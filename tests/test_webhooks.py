@@ -6,26 +6,22 @@ import time
 
 import pytest
 import stripe as stripe_sdk
-from sqlalchemy import func, select
+from helpers import (
+    deliver_webhooks,
+    register_endpoint,
+    sandbox_events,
+    sandbox_session,
+)
+from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from moonly.extensions import db
-from moonly.stripe_sandbox import deliver_due
-from moonly.stripe_sandbox.events import post_http
-from moonly.stripe_sandbox.models import SandboxEvent
+from moonly.stripe_sandbox import post_http
+from moonly.stripe_sandbox.models import SandboxDelivery
 from moonly.webhooks.models import StripeEvent
 
 SECRET = "whsec_testing_only"
 URL = "http://127.0.0.1/webhooks/stripe"
-
-
-def poster_for(client, calls=None):
-    def post(url, body, headers):
-        if calls is not None:
-            calls.append(json.loads(body)["id"])
-        return client.post("/webhooks/stripe", data=body, headers=headers).status_code
-
-    return post
 
 
 def stored(app):
@@ -45,24 +41,15 @@ def signed(payload: dict, secret=SECRET, timestamp=None):
 
 def test_signup_event_is_delivered_signed_and_stored_once(app, client, auth, stripe):
     auth.signup(ucc="test")
-    with app.app_context():
-        report = deliver_due(db.engine, URL, SECRET, poster_for(client))
+    report = deliver_webhooks(app, client)
     assert report.delivered == 1 and report.failed == 0
     (event,) = stored(app)
     assert event.type == "customer.created"
     assert event.payload["data"]["object"]["metadata"]["cello_ucc"] == "test"
     assert event.customer_id == event.payload["data"]["object"]["id"]
     assert event.processed_at is not None
-    with app.app_context():  # delivered events are not sent again
-        assert deliver_due(db.engine, URL, SECRET, poster_for(client)).delivered == 0
-
-
-def sandbox_events(app, event_type=None):
-    with app.app_context():
-        query = select(SandboxEvent).order_by(SandboxEvent.created_ns)
-        if event_type:
-            query = query.where(SandboxEvent.type == event_type)
-        return [e.data for e in db.session.scalars(query)]
+    # Delivered events are not sent again.
+    assert deliver_webhooks(app, client).delivered == 0
 
 
 def test_duplicate_delivery_is_acknowledged_and_processed_once(
@@ -131,47 +118,51 @@ def test_without_a_secret_events_are_refused(make_app):
     assert stored(app) == []
 
 
-def test_failed_delivery_is_retried_later_with_backoff(app, client, stripe):
+def test_failed_delivery_is_retried_later_with_backoff(app, client, stripe, sandbox):
     stripe.v1.customers.create(params={"email": "r@example.com"})
-    with app.app_context():
-        report = deliver_due(db.engine, URL, SECRET, lambda url, body, headers: 500)
-        assert report.failed == 1
-        event = db.session.scalar(select(SandboxEvent))
-        assert event.attempts == 1 and event.last_status == 500
-        assert event.next_attempt_at >= int(time.time()) + 4
-        # Not due yet: nothing is sent.
-        assert deliver_due(db.engine, URL, SECRET, poster_for(client)).delivered == 0
-        event.next_attempt_at = int(time.time())
-        db.session.commit()
-        assert deliver_due(db.engine, URL, SECRET, poster_for(client)).delivered == 1
+    report = sandbox.deliver_due(lambda url, body, headers: 500)
+    assert report.failed == 1
+    with sandbox_session(app) as session:
+        delivery = session.scalar(select(SandboxDelivery))
+        assert delivery.attempts == 1 and delivery.last_status == 500
+        assert delivery.next_attempt_at >= int(time.time()) + 4
+    # Not due yet: nothing is sent.
+    assert deliver_webhooks(app, client).delivered == 0
+    with sandbox_session(app) as session:
+        session.execute(
+            update(SandboxDelivery).values(next_attempt_at=int(time.time()))
+        )
+        session.commit()
+    assert deliver_webhooks(app, client).delivered == 1
     assert len(stored(app)) == 1
 
 
-def test_refused_connection_is_recorded_and_retried(app, stripe):
+def test_refused_connection_is_recorded_and_retried(app, stripe, sandbox):
+    register_endpoint(app, "http://127.0.0.1:9/webhooks/stripe")
     stripe.v1.customers.create(params={"email": "r@example.com"})
-    with app.app_context():
-        report = deliver_due(db.engine, "http://127.0.0.1:9/webhooks/stripe", SECRET)
-        assert report.failed == 1
-        event = db.session.scalar(select(SandboxEvent))
+    report = sandbox.deliver_due()
+    assert report.failed == 1
+    with sandbox_session(app) as session:
+        delivery = session.scalar(select(SandboxDelivery))
         assert (
-            "ConnectionRefusedError" in event.last_error
-            or "URLError" in event.last_error
+            "ConnectionRefusedError" in delivery.last_error
+            or "URLError" in delivery.last_error
         )
-        assert event.next_attempt_at is not None
+        assert delivery.next_attempt_at is not None
 
 
-def test_delivery_over_http_to_a_running_server(app, stripe):
+def test_delivery_over_http_to_a_running_server(app, stripe, sandbox):
     """The sandbox's own HTTP delivery, to the app served on a loopback port."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.port}/webhooks/stripe"
+        register_endpoint(app, url)
         stripe.v1.customers.create(
             params={"email": "h@example.com", "metadata": {"new_user_id": "u1"}}
         )
-        with app.app_context():
-            report = deliver_due(db.engine, url, SECRET, post_http)
+        report = sandbox.deliver_due(post_http)
         assert report.delivered == 1
         assert post_http(url, "{}", {"Stripe-Signature": "t=1,v1=0"}) == 400
     finally:
@@ -180,22 +171,15 @@ def test_delivery_over_http_to_a_running_server(app, stripe):
     assert event.payload["data"]["object"]["metadata"] == {"new_user_id": "u1"}
 
 
-def test_background_deliverer_sends_events_on_its_own(make_app):
-    from moonly.stripe_sandbox import Deliverer
-
-    app = make_app()
+def test_background_deliverer_sends_events_on_its_own(app, sandbox):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    register_endpoint(app, f"http://127.0.0.1:{server.port}/webhooks/stripe")
     with app.app_context():
         from moonly.billing import stripe_api
 
         stripe_api.client().v1.customers.create(params={"email": "bg@example.com"})
-        deliverer = Deliverer(
-            db.engine,
-            f"http://127.0.0.1:{server.port}/webhooks/stripe",
-            SECRET,
-            interval=0.05,
-        )
+        deliverer = sandbox.deliverer(interval=0.05)
         deliverer.start()
         try:
             deadline = time.monotonic() + 5

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from ..extensions import db
-from . import catalog, customers, stripe_api
+from . import catalog, customers, local_webhooks, stripe_api
 
 stripe_cli = AppGroup(
     "stripe", help="Stripe catalog, customers and the offline sandbox."
@@ -32,6 +30,15 @@ def bootstrap_command() -> None:
         raise click.ClickException(
             f"Stripe refused: {error.user_message or error}"
         ) from None
+    if stripe_api.is_sandbox():
+        try:
+            lines.append(
+                local_webhooks.ensure_endpoint(local_webhooks.configured_url())
+            )
+        except stripe_api.StripeError as error:
+            raise click.ClickException(
+                f"Stripe refused: {error.user_message or error}"
+            ) from None
     for line in lines:
         click.echo("  " + line)
 
@@ -63,14 +70,14 @@ def _require_sandbox() -> None:
 
 @stripe_cli.command("deliver-events")
 def deliver_events_command() -> None:
-    """Offline: send the sandbox's due webhook events to STRIPE_SANDBOX_WEBHOOK_URL now."""
-    _require_sandbox()
-    from ..stripe_sandbox import deliver_due
-
-    config = current_app.config
-    report = deliver_due(
-        db.engine, config["STRIPE_SANDBOX_WEBHOOK_URL"], config["STRIPE_WEBHOOK_SECRET"]
-    )
+    """Offline: send the in-process sandbox's due webhook events now."""
+    sandbox = stripe_api.in_process_sandbox()
+    if sandbox is None:
+        raise click.ClickException(
+            "Only the in-process sandbox delivers from here; a sandbox served over "
+            "HTTP delivers events itself."
+        )
+    report = sandbox.deliver_due()
     click.echo(f"{report.delivered} delivered, {report.failed} failed (retried later).")
 
 
@@ -83,9 +90,8 @@ def sandbox_reset_command(yes: bool) -> None:
         click.confirm(
             "Delete every object and event in the offline Stripe sandbox?", abort=True
         )
-    from ..stripe_sandbox import reset
-
-    reset(db.engine)
+    stripe_api.reset_sandbox()
+    local_webhooks.forget()
     click.echo("Sandbox emptied. Run `flask stripe bootstrap` to recreate the catalog.")
 
 
@@ -97,14 +103,11 @@ def sandbox_reset_command(yes: bool) -> None:
 def advance_command(subscription_id: str, periods: int) -> None:
     """Offline: move a subscription to its next period (renewal invoice and charge)."""
     _require_sandbox()
-    from ..stripe_sandbox import advance_subscription
-    from ..stripe_sandbox.errors import SandboxError
-
     for _ in range(periods):
         try:
-            result = advance_subscription(db.engine, subscription_id)
-        except SandboxError as error:
-            raise click.ClickException(error.message) from None
+            result = stripe_api.advance_subscription(subscription_id)
+        except stripe_api.StripeError as error:
+            raise click.ClickException(error.user_message or str(error)) from None
         if result.get("object") == "invoice":
             click.echo(
                 f"invoice {result['id']}: {result['status']}, total {result['total']} "

@@ -85,3 +85,20 @@ class Charge(db.Model):
     synced_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
+
+
+class LocalWebhookEndpoint(db.Model):
+    """Offline only: the webhook endpoint this app registered with the Stripe sandbox,
+    and its signing secret (Stripe shows a secret once, when the endpoint is made).
+
+    With real Stripe the secret comes from STRIPE_WEBHOOK_SECRET instead.
+    """
+
+    __tablename__ = "local_webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )

@@ -1,42 +1,81 @@
 """The one module that talks to Stripe.
 
-With STRIPE_SECRET_KEY set it talks to Stripe itself (use a test-mode key); without one, to
-the offline sandbox in `moonly.stripe_sandbox`. Either way every call goes through the real
-`stripe.StripeClient` and its `client.v1.*` services, and mypy checks them against the
-SDK's typed params for the API version it pins.
+With STRIPE_SECRET_KEY set it talks to Stripe itself (use a test-mode key), or to the
+address in STRIPE_API_BASE (such as the offline sandbox served over HTTP); without a key,
+to the offline sandbox in-process (`moonly.stripe_sandbox`, on a database of its own).
+Either way every call goes through the real `stripe.StripeClient` and its `client.v1.*`
+services, and mypy checks them against the SDK's typed params for the API version it pins.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, Literal
 
 import stripe
-from flask import current_app
+from flask import Flask, current_app
+from sqlalchemy.engine import make_url
 
-from ..extensions import db
+from ..stripe_sandbox import Sandbox
 
 SANDBOX_API_KEY = "sk_test_moonly_offline_sandbox"
+SANDBOX_EXTENSION = "moonly.stripe_sandbox"
 StripeError = stripe.StripeError
 
 
 def is_sandbox() -> bool:
-    return not current_app.config.get("STRIPE_SECRET_KEY")
+    """True when the Stripe we talk to is the offline sandbox, in-process or over HTTP."""
+    config = current_app.config
+    return not config.get("STRIPE_SECRET_KEY") or bool(config.get("STRIPE_API_BASE"))
+
+
+def in_process_sandbox(app: Flask | None = None) -> Sandbox | None:
+    """The in-process sandbox (no STRIPE_SECRET_KEY), made on first use; else None."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("STRIPE_SECRET_KEY"):
+        return None
+    ext = app.extensions
+    if SANDBOX_EXTENSION not in ext:
+        ext[SANDBOX_EXTENSION] = Sandbox(sandbox_database_url(app.config))
+    found: Sandbox = ext[SANDBOX_EXTENSION]
+    return found
+
+
+def sandbox_database_url(config: Any) -> str:
+    """STRIPE_SANDBOX_DATABASE_URL, else one derived from the app's own database: a
+    sibling SQLite file, or the same PostgreSQL database (the sandbox keeps its tables
+    in a schema of its own)."""
+    if config.get("STRIPE_SANDBOX_DATABASE_URL"):
+        return str(config["STRIPE_SANDBOX_DATABASE_URL"])
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise RuntimeError(
+                "An in-memory app database cannot derive the sandbox's; set "
+                "STRIPE_SANDBOX_DATABASE_URL."
+            )
+        path = Path(url.database)
+        url = url.set(
+            database=str(path.with_name(f"{path.stem}.stripe-sandbox.sqlite3"))
+        )
+    return url.render_as_string(hide_password=False)
 
 
 def build_client() -> stripe.StripeClient:
     config = current_app.config
     retries = int(config["STRIPE_MAX_NETWORK_RETRIES"])
     if config.get("STRIPE_SECRET_KEY"):
+        base = config.get("STRIPE_API_BASE")
         return stripe.StripeClient(
-            config["STRIPE_SECRET_KEY"], max_network_retries=retries
+            config["STRIPE_SECRET_KEY"],
+            max_network_retries=retries,
+            base_addresses={"api": base} if base else {},
         )
-    from ..stripe_sandbox import SandboxHTTPClient
-
-    sandbox = current_app.extensions["moonly.stripe_sandbox"] = SandboxHTTPClient(
-        db.engine
-    )
+    sandbox = in_process_sandbox()
+    assert sandbox is not None
     return stripe.StripeClient(
-        SANDBOX_API_KEY, http_client=sandbox, max_network_retries=retries
+        SANDBOX_API_KEY, http_client=sandbox.http_client(), max_network_retries=retries
     )
 
 
@@ -47,6 +86,24 @@ def client() -> stripe.StripeClient:
         ext["moonly.stripe"] = build_client()
     found: stripe.StripeClient = ext["moonly.stripe"]
     return found
+
+
+def _sandbox_helper(path: str) -> dict[str, Any]:
+    """Call one of the sandbox's own test helpers (`/v1/test_helpers/sandbox/…`)."""
+    response = client().raw_request("post", "/v1/test_helpers/sandbox/" + path)
+    found: dict[str, Any] = json.loads(response.body)
+    return found
+
+
+def advance_subscription(subscription_id: str) -> dict[str, Any]:
+    """Offline: move a subscription to its next period; the renewal invoice, or the
+    subscription when it ended."""
+    return _sandbox_helper(f"subscriptions/{subscription_id}/advance")
+
+
+def reset_sandbox() -> None:
+    """Offline: forget every object and event in the sandbox."""
+    _sandbox_helper("reset")
 
 
 def dashboard_url(kind: str, object_id: str) -> str | None:
@@ -245,14 +302,37 @@ def webhook_endpoints() -> list[stripe.WebhookEndpoint]:
     )
 
 
-def create_webhook_endpoint(url: str, events: EventNames) -> stripe.WebhookEndpoint:
+def create_webhook_endpoint(
+    url: str,
+    events: EventNames,
+    description: str = "Cello referral attribution (created by Moonly)",
+    metadata: dict[str, str] | None = None,
+    idempotency_key: str | None = None,
+) -> stripe.WebhookEndpoint:
     """Create an endpoint; Stripe shows its signing secret in this answer only."""
     return client().v1.webhook_endpoints.create(
         params={
             "url": url,
             "enabled_events": events,
-            "description": "Cello referral attribution (created by Moonly)",
-        }
+            "description": description,
+            "metadata": metadata or {},
+        },
+        options={"idempotency_key": idempotency_key} if idempotency_key else {},
+    )
+
+
+def retrieve_webhook_endpoint(endpoint_id: str) -> stripe.WebhookEndpoint | None:
+    try:
+        return client().v1.webhook_endpoints.retrieve(endpoint_id)
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
+
+
+def move_webhook_endpoint(endpoint_id: str, url: str) -> stripe.WebhookEndpoint:
+    return client().v1.webhook_endpoints.update(
+        endpoint_id, params={"url": url, "disabled": False}
     )
 
 

@@ -6,12 +6,11 @@ from flask import current_app
 from sqlalchemy import delete
 
 from ..accounts.models import Organization, User
-from ..billing import catalog
+from ..billing import catalog, local_webhooks, stripe_api
 from ..billing.models import Charge, Invoice, Subscription
 from ..cello.models import CelloEvent
 from ..extensions import db
 from ..landing.models import InviteVisit
-from ..stripe_sandbox import reset as reset_sandbox
 from ..webhooks.models import StripeEvent
 
 # Children before parents, so foreign keys hold at every step.
@@ -32,7 +31,10 @@ def reset_demo_data() -> list[str]:
     for model in TABLES:
         db.session.execute(delete(model))
     db.session.commit()
-    reset_sandbox(db.engine)
+    stripe_api.reset_sandbox()
+    local_webhooks.forget()
     for cache in ("moonly.offer", "moonly.prices"):
         current_app.extensions.pop(cache, None)
-    return catalog.bootstrap()
+    lines = catalog.bootstrap()
+    lines.append(local_webhooks.ensure_endpoint(local_webhooks.served_url()))
+    return lines

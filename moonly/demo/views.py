@@ -17,9 +17,6 @@ from flask_login import logout_user
 
 from ..auth.views import safe_next
 from ..billing import stripe_api
-from ..extensions import db
-from ..stripe_sandbox import advance_subscription
-from ..stripe_sandbox.errors import SandboxError
 from . import bp
 from .journey import find_user, journey, journeys
 from .reset import reset_demo_data
@@ -111,9 +108,9 @@ def advance():
     if not subscription_id:
         return jsonify(error="Pass subscription_id."), 400
     try:
-        result = advance_subscription(db.engine, subscription_id)
-    except SandboxError as error:
-        return jsonify(error=error.message), error.status
+        result = stripe_api.advance_subscription(subscription_id)
+    except stripe_api.StripeError as error:
+        return jsonify(error=error.user_message or str(error)), error.http_status or 502
     return jsonify(
         ok=True, object=result["object"], id=result["id"], status=result["status"]
     )

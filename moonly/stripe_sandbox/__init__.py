@@ -1,29 +1,22 @@
-"""An offline Stripe for development and tests, talked to through the real `stripe` SDK.
+"""An offline Stripe for development and tests, for the real `stripe` SDK or any other.
 
-Its state lives in the app's own database (tables `sandbox_*`), so it survives restarts and
-two instances with different DATABASE_URLs never share it.
+A library apart from the app that uses it: it imports nothing of Moonly, keeps its state
+in a database of its own (tables created on first use), and serves Stripe's API either
+in-process (an SDK HTTP client) or over HTTP (`python -m moonly.stripe_sandbox`).
 """
 
-from sqlalchemy import Engine, delete
-from sqlalchemy.orm import Session
-
-from .client import SandboxHTTPClient
-from .clock import advance_subscription
-from .events import Deliverer, deliver_due
-from .models import SandboxEvent, SandboxIdempotencyKey, SandboxObject
+from .api import API_VERSION
+from .client import FAULT_KINDS, Faults, SandboxHTTPClient
+from .events import DeliveryReport, Poster, post_http
+from .sandbox import Sandbox
 
 __all__ = [
-    "Deliverer",
+    "API_VERSION",
+    "FAULT_KINDS",
+    "DeliveryReport",
+    "Faults",
+    "Poster",
+    "Sandbox",
     "SandboxHTTPClient",
-    "advance_subscription",
-    "deliver_due",
-    "reset",
+    "post_http",
 ]
-
-
-def reset(engine: Engine) -> None:
-    """Forget every sandbox object, idempotent result and event."""
-    with Session(engine) as session:
-        for model in (SandboxEvent, SandboxIdempotencyKey, SandboxObject):
-            session.execute(delete(model))
-        session.commit()

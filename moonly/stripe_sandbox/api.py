@@ -15,14 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from stripe import params as sp
 
-from ..ids import public_id
 from . import customers
 from . import resources as r
 from .billing_routes import BILLING_ROUTES
 from .errors import SandboxError
+from .event_api import EVENT_ROUTES
+from .ids import new_id
 from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
 from .store import API_VERSION, Context
+from .test_helpers import TEST_HELPER_ROUTES
 from .webhook_endpoints import WEBHOOK_ENDPOINT_ROUTES
 
 IDEMPOTENCY_KEY_TTL = 24 * 3600  # Stripe keeps idempotent results for 24 hours.
@@ -34,6 +36,8 @@ class Route:
     pattern: re.Pattern[str]
     params: type
     handler: Callable[..., dict[str, Any]]
+    # The path as Stripe's docs write it, e.g. `/v1/subscriptions/:id`.
+    path: str
     # Parameters the sandbox implements; anything else the SDK allows is refused
     # with a clear message instead of being silently ignored.
     implemented: frozenset[str]
@@ -43,7 +47,14 @@ def _route(
     method: str, path: str, params: type, handler: Callable, implemented: str = ""
 ):
     regex = re.compile("^" + path.replace("{id}", "(?P<id>[^/]+)") + "$")
-    return Route(method, regex, params, handler, frozenset(implemented.split()))
+    return Route(
+        method,
+        regex,
+        params,
+        handler,
+        path.replace("{id}", ":id"),
+        frozenset(implemented.split()),
+    )
 
 
 _LIST = "limit starting_after ending_before"
@@ -145,6 +156,8 @@ ROUTES = [
     ),
     *(_route(*spec) for spec in BILLING_ROUTES),
     *(_route(*spec) for spec in WEBHOOK_ENDPOINT_ROUTES),
+    *(_route(*spec) for spec in EVENT_ROUTES),
+    *(_route(*spec) for spec in TEST_HELPER_ROUTES),
 ]
 
 
@@ -179,6 +192,19 @@ def _check_key(headers: dict[str, str]) -> None:
         )
 
 
+def _check_version(headers: dict[str, str]) -> None:
+    """Answer only the API version the sandbox serves, never another one silently."""
+    version = headers.get("stripe-version", "").strip()
+    if version and version != API_VERSION:
+        raise SandboxError(
+            400,
+            f"The Moonly sandbox serves Stripe API version {API_VERSION} only; this "
+            f"request asked for {version}. Pin your client to {API_VERSION} (or send "
+            "no Stripe-Version header), or use Stripe test mode for other versions.",
+            code="api_version_unsupported",
+        )
+
+
 def _fingerprint(method: str, path: str, raw: dict[str, Any]) -> str:
     canonical = json.dumps([method, path, raw], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -210,7 +236,7 @@ def _replay(saved: SandboxIdempotencyKey, fingerprint: str, key: str) -> Respons
         saved.body,
         {
             "Content-Type": "application/json",
-            "Request-Id": public_id("req", 14),
+            "Request-Id": new_id("req", 14),
             "Stripe-Version": API_VERSION,
             "Idempotency-Key": key,
             "Idempotent-Replayed": "true",
@@ -241,10 +267,11 @@ def handle(
     headers: dict[str, str],
 ) -> Response:
     """Answer one API request as Stripe would."""
-    request_id = public_id("req", 14)
+    request_id = new_id("req", 14)
     headers = {k.lower(): v for k, v in headers.items()}
     try:
         _check_key(headers)
+        _check_version(headers)
         route, object_id = _match(method, path)
         raw = decode_form(query if method in ("get", "delete") else body)
         params = check_params(route.params, raw)
@@ -253,8 +280,8 @@ def handle(
             raise SandboxError(
                 400,
                 f"The Moonly sandbox does not implement `{unsupported[0]}` on "
-                f"{method.upper()} {route.pattern.pattern.strip('^$')}; use Stripe test "
-                "mode (STRIPE_SECRET_KEY=sk_test_…) for it.",
+                f"{method.upper()} {route.path}; use Stripe test mode "
+                "(STRIPE_SECRET_KEY=sk_test_…) for it.",
                 param=unsupported[0],
                 code="sandbox_unsupported_parameter",
             )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..ids import public_id
 from .common import Data, Params, missing, ref
 from .errors import SandboxError
+from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
 from .store import Context
@@ -105,10 +105,10 @@ def create_refund(ctx: Context, params: Params) -> Data:
     charge = row.data
     amount = _refund_amount(charge, params)
     refund = {
-        "id": public_id("re", 24),
+        "id": new_id("re", 24),
         "object": "refund",
         "amount": amount,
-        "balance_transaction": public_id("txn", 24),
+        "balance_transaction": new_id("txn", 24),
         "charge": charge["id"],
         "created": ctx.now,
         "currency": charge["currency"],

@@ -74,10 +74,10 @@ class Faults:
 class SandboxHTTPClient(HTTPClient):
     name = "moonly-sandbox"
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, faults: Faults | None = None) -> None:
         super().__init__()
         self.engine = engine
-        self.faults = Faults()
+        self.faults = faults or Faults()
 
     def request(
         self,

@@ -14,9 +14,6 @@ from __future__ import annotations
 import copy
 import time
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-
 from . import invoices as inv
 from .common import Data, add_interval, missing, set_offset_ns
 from .errors import SandboxError
@@ -27,30 +24,29 @@ from .subscriptions import end
 RENEWING = ("active", "past_due")
 
 
-def advance_subscription(engine: Engine, subscription_id: str) -> Data:
+def advance_subscription(ctx: Context, subscription_id: str, params: Data) -> Data:
     """Renew the subscription for its next period and return the new invoice, or end it
-    (and return it) when it was set to cancel at the period's end."""
-    with Session(engine) as session:
-        ctx = Context(session, None, None)
-        row = session.get(SandboxObject, subscription_id)
-        if row is None or row.object != "subscription":
-            raise missing("subscription", subscription_id)
-        sub = row.data
-        if sub["status"] not in RENEWING:
-            raise SandboxError(
-                400,
-                f"Subscription {subscription_id} is {sub['status']}; only active or "
-                "past_due subscriptions move to a next period.",
-            )
-        start = sub["items"]["data"][0]["current_period_end"]
-        ctx.now_ns = start * 1_000_000_000
-        set_offset_ns(ctx, subscription_id, ctx.now_ns - time.time_ns())
-        if sub["cancel_at_period_end"]:
-            result = end(ctx, row, canceled_at=sub["canceled_at"] or start)
-        else:
-            result = _renew(ctx, row, start)
-        session.commit()
-        return result
+    (and return it) when it was set to cancel at the period's end.
+
+    Served as `POST /v1/test_helpers/sandbox/subscriptions/{id}/advance`, a route of the
+    sandbox's own (Stripe's test clocks work differently).
+    """
+    row = ctx.session.get(SandboxObject, subscription_id)
+    if row is None or row.object != "subscription":
+        raise missing("subscription", subscription_id)
+    sub = row.data
+    if sub["status"] not in RENEWING:
+        raise SandboxError(
+            400,
+            f"Subscription {subscription_id} is {sub['status']}; only active or "
+            "past_due subscriptions move to a next period.",
+        )
+    start = sub["items"]["data"][0]["current_period_end"]
+    ctx.now_ns = start * 1_000_000_000
+    set_offset_ns(ctx, subscription_id, ctx.now_ns - time.time_ns())
+    if sub["cancel_at_period_end"]:
+        return end(ctx, row, canceled_at=sub["canceled_at"] or start)
+    return _renew(ctx, row, start)
 
 
 def _next_items(sub: Data, start: int) -> Data:

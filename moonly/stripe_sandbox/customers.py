@@ -6,8 +6,8 @@ import secrets
 import string
 from typing import Any
 
-from ..ids import public_id
 from .errors import SandboxError
+from .ids import new_id
 from .models import SandboxObject
 from .payment_methods import set_customer_default
 from .resources import Params, merge_metadata
@@ -18,7 +18,7 @@ _CUSTOMER_FIELDS = ("description", "email", "name", "phone", "preferred_locales"
 
 def create_customer(ctx: Context, params: Params) -> dict[str, Any]:
     customer = {
-        "id": public_id("cus", 14),
+        "id": new_id("cus", 14),
         "object": "customer",
         "address": None,
         "balance": params.get("balance", 0),

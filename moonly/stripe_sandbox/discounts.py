@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..ids import public_id
 from .common import Data, add_interval, ref
 from .errors import SandboxError
+from .ids import new_id
 from .models import SandboxObject
 from .store import Context
 
@@ -35,7 +35,7 @@ def create(
     ctx.update(row, {"times_redeemed": coupon["times_redeemed"] + 1}, silent=True)
     months = coupon["duration_in_months"]
     discount = {
-        "id": public_id("di", 24),
+        "id": new_id("di", 24),
         "object": "discount",
         "checkout_session": None,
         "customer": customer,

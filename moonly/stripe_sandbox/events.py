@@ -1,5 +1,6 @@
-"""Deliver the sandbox's events to the app's webhook URL as Stripe does: signed,
-asynchronously, retried with backoff for up to three days."""
+"""Deliver events to webhook endpoints as Stripe does: each event to every enabled
+endpoint that listens for its type, signed with that endpoint's secret, asynchronously,
+retried with backoff for up to three days."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import stripe
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from .models import SandboxEvent
+from .models import SandboxDelivery, SandboxEvent, SandboxObject
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ GIVE_UP_AFTER = 3 * 24 * 3600  # Stripe retries a failed delivery for up to thre
 FIRST_RETRY = 5
 MAX_RETRY = 3600
 CLAIM_SECONDS = 60
+TIMEOUT = 10
 
 # A poster sends (url, body, headers) and returns the HTTP status, or raises OSError.
 Poster = Callable[[str, str, dict[str, str]], int]
@@ -37,7 +39,7 @@ def post_http(url: str, body: str, headers: dict[str, str]) -> int:
         url, data=body.encode(), headers=headers, method="POST"
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -54,14 +56,17 @@ class DeliveryReport:
     failed: int = 0
 
 
-def _claim(session: Session, event_id: str, now: int) -> bool:
-    """Take an event for delivery; with several deliverers only one wins."""
+def _claim(session: Session, delivery_id: int, now: int) -> bool:
+    """Take a delivery; with several deliverers only one wins."""
     result = session.execute(
-        update(SandboxEvent)
+        update(SandboxDelivery)
         .where(
-            SandboxEvent.id == event_id,
-            SandboxEvent.delivered_at.is_(None),
-            or_(SandboxEvent.claimed_until.is_(None), SandboxEvent.claimed_until < now),
+            SandboxDelivery.id == delivery_id,
+            SandboxDelivery.delivered_at.is_(None),
+            or_(
+                SandboxDelivery.claimed_until.is_(None),
+                SandboxDelivery.claimed_until < now,
+            ),
         )
         .values(claimed_until=now + CLAIM_SECONDS)
     )
@@ -69,71 +74,118 @@ def _claim(session: Session, event_id: str, now: int) -> bool:
     return result.rowcount == 1
 
 
+def _headers(body: str, secret: str) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) moonly-sandbox",
+        "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
+            body, secret
+        ),
+    }
+
+
 def deliver_due(
-    engine: Engine, url: str, secret: str, post: Poster = post_http, limit: int = 100
+    engine: Engine, post: Poster = post_http, limit: int = 100
 ) -> DeliveryReport:
-    """Send every event that is due, oldest first; schedule retries for failures."""
+    """Send every delivery that is due, oldest event first; schedule retries."""
     report = DeliveryReport()
     now = int(time.time())
     with Session(engine) as session:
         due = list(
             session.scalars(
-                select(SandboxEvent.id)
+                select(SandboxDelivery.id)
                 .where(
-                    SandboxEvent.delivered_at.is_(None),
-                    SandboxEvent.next_attempt_at.is_not(None),
-                    SandboxEvent.next_attempt_at <= now,
+                    SandboxDelivery.delivered_at.is_(None),
+                    SandboxDelivery.next_attempt_at.is_not(None),
+                    SandboxDelivery.next_attempt_at <= now,
                 )
-                .order_by(SandboxEvent.created_ns)
+                .order_by(SandboxDelivery.created_ns, SandboxDelivery.id)
                 .limit(limit)
             )
         )
-        for event_id in due:
-            if not _claim(session, event_id, now):
+        session.commit()
+        for delivery_id in due:
+            if not _claim(session, delivery_id, now):
                 continue
-            event = session.get(SandboxEvent, event_id)
-            assert event is not None
+            delivery = session.get(SandboxDelivery, delivery_id)
+            event = session.get(SandboxEvent, delivery.event_id) if delivery else None
+            endpoint = (
+                session.get(SandboxObject, delivery.endpoint_id) if delivery else None
+            )
+            if delivery is None or event is None:
+                session.commit()
+                continue
+            if endpoint is None or endpoint.deleted:
+                # Stripe stops delivering to an endpoint once it is deleted.
+                delivery.next_attempt_at = None
+                delivery.claimed_until = None
+                delivery.last_error = "endpoint deleted"
+                session.commit()
+                continue
             body = json.dumps(event.data)
-            headers = {
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) moonly-sandbox",
-                "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
-                    body, secret
-                ),
-            }
+            url, secret = endpoint.data["url"], endpoint.data["secret"]
+            # No lock is held while the endpoint answers (it may call the API back).
+            session.commit()
             try:
-                status, error = post(url, body, headers), None
+                status = post(url, body, _headers(body, secret))
+                error = None
             except OSError as exc:  # refused, timed out, reset
                 status, error = None, f"{type(exc).__name__}: {exc}"
-            event.attempts += 1
-            event.last_status = status
-            event.claimed_until = None
+            _record(session, delivery_id, now, status, error)
             if status is not None and 200 <= status < 300:
-                event.delivered_at = int(time.time())
-                event.last_error = None
                 report.delivered += 1
             else:
-                event.last_error = error or f"HTTP {status}"
-                created = event.data["created"]
-                retry_at = now + retry_delay(event.attempts)
-                event.next_attempt_at = (
-                    None if retry_at - created > GIVE_UP_AFTER else retry_at
-                )
                 report.failed += 1
-            session.commit()
     return report
 
 
-class Deliverer:
-    """A background thread that keeps delivering due events while the app serves."""
-
-    def __init__(self, engine: Engine, url: str, secret: str, interval: float = 1.0):
-        self.engine, self.url, self.secret, self.interval = (
-            engine,
-            url,
-            secret,
-            interval,
+def _record(
+    session: Session,
+    delivery_id: int,
+    now: int,
+    status: int | None,
+    error: str | None,
+) -> None:
+    delivery = session.get(SandboxDelivery, delivery_id)
+    assert delivery is not None
+    delivery.attempts += 1
+    delivery.last_status = status
+    delivery.claimed_until = None
+    if status is not None and 200 <= status < 300:
+        delivery.delivered_at = int(time.time())
+        delivery.last_error = None
+    else:
+        delivery.last_error = error or f"HTTP {status}"
+        retry_at = now + retry_delay(delivery.attempts)
+        # Real time since the event was made (its `created` may be simulated).
+        first = delivery.created_ns // 1_000_000_000
+        delivery.next_attempt_at = (
+            None if retry_at - first > GIVE_UP_AFTER else retry_at
         )
+    session.commit()
+
+
+def backlog(engine: Engine) -> tuple[int, int | None]:
+    """How many deliveries are waiting, and since when (epoch seconds) the oldest."""
+    with Session(engine) as session:
+        count, oldest = session.execute(
+            select(
+                func.count(SandboxDelivery.id),
+                func.min(SandboxDelivery.next_attempt_at),
+            ).where(
+                SandboxDelivery.delivered_at.is_(None),
+                SandboxDelivery.next_attempt_at.is_not(None),
+            )
+        ).one()
+        session.commit()
+    return int(count), oldest
+
+
+class Deliverer:
+    """A background thread that keeps delivering due events."""
+
+    def __init__(self, engine: Engine, interval: float = 1.0, post: Poster = post_http):
+        self.engine, self.interval, self.post = engine, interval, post
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="stripe-sandbox-deliverer", daemon=True
@@ -149,6 +201,6 @@ class Deliverer:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                deliver_due(self.engine, self.url, self.secret)
+                deliver_due(self.engine, self.post)
             except Exception:  # keep delivering after a database hiccup
                 log.exception("Sandbox webhook delivery failed; retrying.")

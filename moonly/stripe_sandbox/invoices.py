@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from ..ids import public_id
 from . import discounts as di
 from .common import Data, list_object
+from .ids import new_id
 from .models import SandboxObject
 from .payments import Attempt, pay
 from .store import Context
@@ -28,7 +28,7 @@ def _line(ctx: Context, invoice_id: str, sub: Data, item: Data, period: Period) 
     amount = price["unit_amount"] * item["quantity"]
     unit = f"${price['unit_amount'] / 100:,.2f}"
     return {
-        "id": public_id("il_tmp" if invoice_id.startswith("upcoming") else "il", 24),
+        "id": new_id("il_tmp" if invoice_id.startswith("upcoming") else "il", 24),
         "object": "line_item",
         "amount": amount,
         "currency": price["currency"],
@@ -78,7 +78,7 @@ def build(
     `period_start`/`period_end` (for a subscription: the period that just ended, or the
     creation time for the first invoice)."""
     preview = reason == "upcoming"
-    invoice_id = public_id("upcoming_in" if preview else "in", 24)
+    invoice_id = new_id("upcoming_in" if preview else "in", 24)
     customer = ctx.session.get(SandboxObject, sub["customer"])
     assert customer is not None
     lines = [_line(ctx, invoice_id, sub, i, period) for i in sub["items"]["data"]]
@@ -216,7 +216,7 @@ def _record_payment(ctx: Context, invoice: Data, attempt: Attempt) -> None:
     paid = attempt.status == "succeeded"
     ctx.insert(
         {
-            "id": public_id("inpay", 24),
+            "id": new_id("inpay", 24),
             "object": "invoice_payment",
             "amount_paid": invoice["total"] if paid else None,
             "amount_requested": invoice["total"],

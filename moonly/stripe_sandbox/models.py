@@ -1,16 +1,22 @@
-"""The sandbox's state: Stripe objects, idempotent results and events, in the app's database."""
+"""The sandbox's state: Stripe objects, idempotent results, events and their deliveries.
+
+The tables belong to the sandbox alone (their own metadata, created on first use in the
+sandbox's own database); the app that uses the sandbox never sees them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
-
-from ..extensions import db
+from sqlalchemy import JSON, BigInteger, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
-class SandboxObject(db.Model):
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class SandboxObject(Base):
     """One Stripe object (customer, product, price, coupon, …) as the API returns it."""
 
     __tablename__ = "sandbox_objects"
@@ -26,7 +32,7 @@ class SandboxObject(db.Model):
     lookup_key: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
-class SandboxIdempotencyKey(db.Model):
+class SandboxIdempotencyKey(Base):
     """The saved result of a request made with an `Idempotency-Key`."""
 
     __tablename__ = "sandbox_idempotency_keys"
@@ -38,16 +44,28 @@ class SandboxIdempotencyKey(db.Model):
     created: Mapped[int] = mapped_column(BigInteger)
 
 
-class SandboxEvent(db.Model):
-    """An event, and the state of its delivery to the app's webhook endpoint."""
+class SandboxEvent(Base):
+    """An event as `GET /v1/events/{id}` returns it."""
 
     __tablename__ = "sandbox_events"
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    type: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(128), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created: Mapped[int] = mapped_column(BigInteger, index=True)
     created_ns: Mapped[int] = mapped_column(BigInteger, index=True)
-    # Delivery: due when next_attempt_at <= now and not delivered or abandoned.
+
+
+class SandboxDelivery(Base):
+    """One event on its way to one webhook endpoint, retried as Stripe retries."""
+
+    __tablename__ = "sandbox_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(255), index=True)
+    endpoint_id: Mapped[str] = mapped_column(String(255), index=True)
+    created_ns: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Due when next_attempt_at <= now and neither delivered nor abandoned (None).
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[int | None] = mapped_column(BigInteger, index=True)
     claimed_until: Mapped[int | None] = mapped_column(BigInteger)

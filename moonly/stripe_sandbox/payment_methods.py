@@ -6,10 +6,10 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from ..ids import public_id
 from .cards import TEST_CARDS, Card
 from .common import Data, Params, missing, ref, require
 from .errors import SandboxError
+from .ids import new_id
 from .models import SandboxObject
 from .store import Context
 
@@ -18,7 +18,7 @@ def _new_card(ctx: Context, card: Card, customer_id: str) -> Data:
     """A new card payment method, as Stripe makes one from a test id."""
     today = datetime.fromtimestamp(ctx.now, UTC)
     return {
-        "id": public_id("pm", 24),
+        "id": new_id("pm", 24),
         "object": "payment_method",
         "allow_redisplay": "unspecified",
         "billing_details": {

@@ -6,9 +6,9 @@ import copy
 import secrets
 from dataclasses import dataclass
 
-from ..ids import public_id
 from .cards import Decline, card_of
 from .common import Data, list_object
+from .ids import new_id
 from .store import Context
 
 
@@ -28,7 +28,7 @@ class Attempt:
 def _intent(
     ctx: Context, amount: int, currency: str, customer: str, pm: Data | None, about: str
 ) -> Data:
-    intent_id = public_id("pi", 24)
+    intent_id = new_id("pi", 24)
     return {
         "id": intent_id,
         "object": "payment_intent",
@@ -143,7 +143,7 @@ def _card_details(pm: Data, amount: int) -> Data:
 
 
 def _charge(ctx: Context, intent: Data, pm: Data, decline: Decline | None) -> Data:
-    charge_id = public_id("ch", 24)
+    charge_id = new_id("ch", 24)
     ok = decline is None
     failure = (None, None) if decline is None else (decline.code, decline.message)
     return {
@@ -155,7 +155,7 @@ def _charge(ctx: Context, intent: Data, pm: Data, decline: Decline | None) -> Da
         "application": None,
         "application_fee": None,
         "application_fee_amount": None,
-        "balance_transaction": public_id("txn", 24) if ok else None,
+        "balance_transaction": new_id("txn", 24) if ok else None,
         "billing_details": pm["billing_details"],
         "calculated_statement_descriptor": "MOONLY",
         "captured": ok,

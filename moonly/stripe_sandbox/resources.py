@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..ids import public_id
 from .errors import SandboxError
+from .ids import new_id
 from .models import SandboxObject
 from .store import Context
 
@@ -34,7 +34,7 @@ def merge_metadata(current: dict[str, str], changes: Any) -> dict[str, str]:
 
 def create_product(ctx: Context, params: Params) -> dict[str, Any]:
     product = {
-        "id": params.get("id") or public_id("prod", 14),
+        "id": params.get("id") or new_id("prod", 14),
         "object": "product",
         "active": params.get("active", True),
         "created": ctx.now,
@@ -127,7 +127,7 @@ def create_price(ctx: Context, params: Params) -> dict[str, Any]:
         _claim_lookup_key(ctx, lookup_key, params.get("transfer_lookup_key", False))
     unit_amount = params.get("unit_amount")
     price = {
-        "id": public_id("price", 24),
+        "id": new_id("price", 24),
         "object": "price",
         "active": params.get("active", True),
         "billing_scheme": "per_unit",

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..ids import public_id
 from .errors import SandboxError
-from .models import SandboxEvent, SandboxObject
+from .ids import new_id
+from .models import SandboxDelivery, SandboxEvent, SandboxObject
 
 API_VERSION = "2026-10-28.endive"
 
@@ -23,6 +23,18 @@ _EVENT_PREFIX = {"subscription": "customer.subscription"}
 def event_type(kind: str, action: str) -> str:
     """The event Stripe sends when an object of this kind is created, updated, …"""
     return f"{_EVENT_PREFIX.get(kind, kind)}.{action}"
+
+
+def check_limit(params: dict[str, Any]) -> int:
+    """A list's `limit`: 10 by default, 1 to 100 as Stripe allows."""
+    limit = int(params.get("limit", 10))
+    if not 1 <= limit <= 100:
+        raise SandboxError.invalid(
+            "limit",
+            "Invalid limit: must be between 1 and 100",
+            code="parameter_invalid_integer",
+        )
+    return limit
 
 
 @dataclass
@@ -37,6 +49,7 @@ class Context:
     now_ns: int = field(default_factory=time.time_ns)
     _inserted: int = field(default=0, init=False)
     _last_event_ns: int = field(default=0, init=False)
+    _endpoints: list[dict[str, Any]] | None = field(default=None, init=False)
 
     @property
     def now(self) -> int:
@@ -108,43 +121,67 @@ class Context:
         obj: dict[str, Any],
         previous: dict[str, Any] | None = None,
     ) -> None:
+        """Record an event, and a delivery to each endpoint listening for its type."""
         data: dict[str, Any] = {"object": copy.deepcopy(obj)}
         if previous is not None:
             data["previous_attributes"] = previous
+        endpoints = [
+            e["id"]
+            for e in self.enabled_endpoints()
+            if event_type in e["enabled_events"] or "*" in e["enabled_events"]
+        ]
         event = {
-            "id": public_id("evt", 24),
+            "id": new_id("evt", 24),
             "object": "event",
             "api_version": API_VERSION,
             "created": self.now,
             "data": data,
             "livemode": False,
-            "pending_webhooks": 1,
+            "pending_webhooks": len(endpoints),
             "request": {"id": self.request_id, "idempotency_key": self.idempotency_key},
             "type": event_type,
         }
+        # Keep events in the order they were made within one request.
+        created_ns = self._event_ns()
         self.session.add(
             SandboxEvent(
                 id=event["id"],
                 type=event_type,
                 data=event,
-                # Keep events in the order they were made within one request.
-                created_ns=self._event_ns(),
-                # Due now in real time, even when the event's own time is simulated.
-                next_attempt_at=int(time.time()),
+                created=self.now,
+                created_ns=created_ns,
             )
         )
+        for endpoint_id in endpoints:
+            self.session.add(
+                SandboxDelivery(
+                    event_id=event["id"],
+                    endpoint_id=endpoint_id,
+                    created_ns=created_ns,
+                    # Due now in real time, even when the event's own time is simulated.
+                    next_attempt_at=int(time.time()),
+                )
+            )
+
+    def enabled_endpoints(self) -> list[dict[str, Any]]:
+        """The enabled webhook endpoints, read once per request."""
+        if self._endpoints is None:
+            rows = self.session.scalars(
+                select(SandboxObject).where(
+                    SandboxObject.object == "webhook_endpoint",
+                    SandboxObject.deleted.is_(False),
+                )
+            )
+            self._endpoints = [
+                r.data for r in rows if r.data.get("status") == "enabled"
+            ]
+        return self._endpoints
 
     def list(
         self, kind: str, params: dict[str, Any], *filters: Any, url: str
     ) -> dict[str, Any]:
         """A page of objects, newest first, with Stripe's cursor parameters."""
-        limit = params.get("limit", 10)
-        if not 1 <= limit <= 100:
-            raise SandboxError.invalid(
-                "limit",
-                "Invalid limit: must be between 1 and 100",
-                code="parameter_invalid_integer",
-            )
+        limit = check_limit(params)
         query = select(SandboxObject).where(
             SandboxObject.object == kind, SandboxObject.deleted.is_(False), *filters
         )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..ids import public_id
 from . import discounts as di
 from .common import Data, Params, add_interval, in_list, ref, require
 from .errors import SandboxError
+from .ids import new_id
 from .resources import merge_metadata
 from .store import Context
 
@@ -90,7 +90,7 @@ def _items(
         )
     return [
         {
-            "id": public_id("si", 14),
+            "id": new_id("si", 14),
             "object": "subscription_item",
             "billing_thresholds": None,
             "created": ctx.now,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 
-from ..ids import public_id
 from . import invoice_api
 from . import invoices as inv
 from . import subscription_objects as so
 from .common import Data, Params, at_subscription_time, expand, missing, ref, require
 from .errors import SandboxError
+from .ids import new_id
 from .models import SandboxObject
 from .payment_methods import customer_payment_method
 from .payments import Attempt
@@ -90,7 +90,7 @@ def create_subscription(ctx: Context, params: Params) -> Data:
     customer = ref(ctx, "customer", require(params, "customer"), "customer")
     pm = _payment_method(ctx, customer, params)
     # Without `default_payment_method` the field stays null and the customer's is used.
-    sub = so.new(ctx, public_id("sub", 24), customer.id, params)
+    sub = so.new(ctx, new_id("sub", 24), customer.id, params)
     first = inv.Period(ctx.now, sub["items"]["data"][0]["current_period_end"])
     invoice = inv.build(
         ctx, sub, first, "subscription_create", inv.Period(ctx.now, ctx.now)

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 from stripe import params as sp
 
-from ..ids import public_id
 from .billing_routes import RouteSpec
 from .common import Data, Params
 from .errors import SandboxError
+from .ids import new_id
 from .models import SandboxObject
 from .params import fields_of
 from .resources import merge_metadata
@@ -133,7 +133,7 @@ def create(ctx: Context, params: Params) -> Data:
             param="url",
         )
     endpoint = {
-        "id": public_id("we", 24),
+        "id": new_id("we", 24),
         "object": "webhook_endpoint",
         "api_version": params.get("api_version"),
         "application": None,

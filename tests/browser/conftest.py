@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from helpers import register_endpoint
 from werkzeug.serving import make_server
 
 from moonly.extensions import db
@@ -65,6 +66,8 @@ class LiveServer:
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.port}"
         app.config["STRIPE_SANDBOX_WEBHOOK_URL"] = self.url + "/webhooks/stripe"
+        # The sandbox delivers to the endpoints registered with it: this server's.
+        register_endpoint(app, self.url + "/webhooks/stripe")
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def journey(self, email: str) -> dict:

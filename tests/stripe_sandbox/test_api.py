@@ -2,10 +2,7 @@
 
 import pytest
 import stripe as stripe_sdk
-from sqlalchemy import select
-
-from moonly.extensions import db
-from moonly.stripe_sandbox.models import SandboxEvent
+from conftest import recorded
 
 
 def test_coupon_on_a_customer_is_refused_as_stripe_refuses_it(stripe):
@@ -246,7 +243,7 @@ def test_coupon_terms(stripe):
     assert caught.value.param == "duration_in_months"
 
 
-def test_changes_record_events_with_previous_attributes(app, stripe):
+def test_changes_record_events_with_previous_attributes(stripe):
     customer = stripe.v1.customers.create(
         params={"email": "e@example.com", "name": "Old"}
     )
@@ -255,9 +252,7 @@ def test_changes_record_events_with_previous_attributes(app, stripe):
         customer.id, params={"name": "New"}
     )  # no change, no event
     stripe.v1.customers.delete(customer.id)
-    events = db.session.scalars(
-        select(SandboxEvent).order_by(SandboxEvent.created_ns)
-    ).all()
+    events = recorded(stripe)
     assert [e.type for e in events] == [
         "customer.created",
         "customer.updated",
@@ -270,42 +265,7 @@ def test_changes_record_events_with_previous_attributes(app, stripe):
     assert updated["request"]["idempotency_key"]
 
 
-def test_state_survives_a_restart_and_stays_in_its_own_database(make_app, tmp_path):
-    first = make_app()
-    with first.app_context():
-        from moonly.billing import stripe_api
-
-        customer_id = (
-            stripe_api.client()
-            .v1.customers.create(params={"email": "p@example.com"})
-            .id
-        )
-    restarted = make_app()
-    with restarted.app_context():
-        assert (
-            stripe_api.client().v1.customers.retrieve(customer_id).email
-            == "p@example.com"
-        )
-
-
-def test_another_database_has_its_own_sandbox(make_app, tmp_path):
-    from helpers import migrate_database as _migrate
-
-    other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
-    _migrate(other)
-    first = make_app()
-    second = make_app(SQLALCHEMY_DATABASE_URI=other)
-    from moonly.billing import stripe_api
-
-    with first.app_context():
-        stripe_api.client().v1.customers.create(
-            params={"email": "only-here@example.com"}
-        )
-    with second.app_context():
-        assert stripe_api.client().v1.customers.list().data == []
-
-
 def test_live_keys_are_refused(sandbox):
-    client = stripe_sdk.StripeClient("sk_live_nope", http_client=sandbox)
+    client = stripe_sdk.StripeClient("sk_live_nope", http_client=sandbox.http_client())
     with pytest.raises(stripe_sdk.AuthenticationError):
         client.v1.customers.list()

@@ -1,0 +1,69 @@
+"""`Sandbox`: one offline Stripe on one database, for any Stripe SDK.
+
+In-process, give the SDK its HTTP client::
+
+    sandbox = Sandbox("sqlite:///stripe-sandbox.sqlite3")
+    client = stripe.StripeClient("sk_test_x", http_client=sandbox.http_client())
+
+Over HTTP, serve `sandbox.wsgi_app()` (`python -m moonly.stripe_sandbox`) and point the
+SDK's `base_addresses={"api": "http://127.0.0.1:12111"}` at it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session
+
+from . import events
+from .api import Response, handle
+from .client import Faults, SandboxHTTPClient
+from .database import open_engine
+from .models import Base
+
+
+class Sandbox:
+    def __init__(self, database_url: str, *, schema: str = "stripe_sandbox") -> None:
+        self.database_url = database_url
+        self.engine: Engine = open_engine(database_url, schema)
+        self.faults = Faults()
+
+    def http_client(self) -> SandboxHTTPClient:
+        """An SDK HTTP client answering from this sandbox (sharing its fault switch)."""
+        return SandboxHTTPClient(self.engine, self.faults)
+
+    def handle(
+        self, method: str, path: str, query: str, body: str, headers: dict[str, str]
+    ) -> Response:
+        return handle(self.engine, method, path, query, body, headers)
+
+    def deliver_due(
+        self, post: events.Poster = events.post_http
+    ) -> events.DeliveryReport:
+        """Send the webhook deliveries that are due now."""
+        return events.deliver_due(self.engine, post)
+
+    def deliverer(
+        self, interval: float = 1.0, post: events.Poster = events.post_http
+    ) -> events.Deliverer:
+        """A background thread delivering events (call `.start()`)."""
+        return events.Deliverer(self.engine, interval, post)
+
+    def backlog(self) -> tuple[int, int | None]:
+        """Deliveries waiting, and the epoch second the oldest one has been due since."""
+        return events.backlog(self.engine)
+
+    def reset(self) -> None:
+        """Forget every object, idempotent result, event and delivery."""
+        with Session(self.engine) as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                session.execute(delete(table))
+            session.commit()
+
+    def wsgi_app(self):  # type: ignore[no-untyped-def]
+        """The sandbox as a WSGI application serving Stripe's API at `/v1/…`."""
+        from .server import make_wsgi_app
+
+        return make_wsgi_app(self)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

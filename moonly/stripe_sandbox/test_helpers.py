@@ -1,0 +1,40 @@
+"""The sandbox's own test helpers, beside Stripe's API: move a subscription's clock on,
+and empty the sandbox. Served at `/v1/test_helpers/sandbox/…` for any client:
+
+    client.raw_request("post", "/v1/test_helpers/sandbox/subscriptions/sub_…/advance")
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from sqlalchemy import delete
+
+from .billing_routes import RouteSpec
+from .clock import advance_subscription
+from .common import Data, Params
+from .models import Base
+from .store import Context
+
+
+class NoParams(TypedDict):
+    pass
+
+
+def reset(ctx: Context, params: Params) -> Data:
+    """Forget every object, event, delivery and idempotent result."""
+    for table in reversed(Base.metadata.sorted_tables):
+        ctx.session.execute(delete(table))
+    return {"object": "sandbox_reset", "deleted": True}
+
+
+TEST_HELPER_ROUTES: list[RouteSpec] = [
+    (
+        "post",
+        "/v1/test_helpers/sandbox/subscriptions/{id}/advance",
+        NoParams,
+        advance_subscription,
+        "",
+    ),
+    ("post", "/v1/test_helpers/sandbox/reset", NoParams, reset, ""),
+]
