@@ -12,7 +12,7 @@ export FLASK_APP := wsgi:app
 # `make run` is for development: demo endpoints on, sandbox webhooks delivered.
 RUN_ENV := MOONLY_ENV=$${MOONLY_ENV:-development}
 
-.PHONY: install run test lint typecheck migrate bootstrap clean load bench
+.PHONY: install run test lint typecheck migrate bootstrap clean load bench sandbox storm
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Moonly needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -34,6 +34,16 @@ run: bootstrap
 	@echo "Moonly on http://$(HOST):$(PORT)  (try http://$(HOST):$(PORT)/?ucc=test&productId=test)"
 	$(RUN_ENV) $(BIN)/flask run --host "$(HOST)" --port "$(PORT)"
 
+# `make sandbox`: the offline Stripe over HTTP, for any Stripe SDK or curl, and for the
+# app's real-Stripe code path: STRIPE_SECRET_KEY=sk_test_x \
+#   STRIPE_API_BASE=http://127.0.0.1:12111 make run
+SANDBOX_PORT ?= 12111
+SANDBOX_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/stripe-sandbox-http.sqlite3
+sandbox: install
+	@mkdir -p instance
+	$(BIN)/python -m moonly.stripe_sandbox --host 127.0.0.1 --port "$(SANDBOX_PORT)" \
+		--database-url "$(SANDBOX_DATABASE_URL)"
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -54,6 +64,10 @@ clean:
 # Load and benchmarks run gunicorn on PostgreSQL (127.0.0.1:5432) in databases of their own.
 load: install
 	$(BIN)/python scripts/load.py --bin $(BIN)
+
+# `make storm`: 3 rounds of 60 signups from 12 clients against `flask run` on SQLite.
+storm: install
+	$(BIN)/python scripts/embedded_storm.py --bin $(BIN)
 
 bench: install
 	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && timeout 300 apt-get install -y -qq wrk) >/dev/null 2>&1 \

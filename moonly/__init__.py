@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_mapping(load_settings(env))
     app.config.from_mapping(config or {})
+    check_settings(app)
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -33,6 +34,14 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     start_background_workers(app)
     security.install_headers(app)
     return app
+
+
+def check_settings(app: Flask) -> None:
+    """Refuse at start-up what would fail later (ConfigError names the fix)."""
+    if not app.config["STRIPE_SECRET_KEY"]:
+        from .billing.stripe_api import sandbox_database_url
+
+        sandbox_database_url(app.config)
 
 
 def configure_logging(app: Flask) -> None:
@@ -140,8 +149,11 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
+        # The driver's first line says why ("database is locked", …); it names no
+        # password, and the statement and its parameters are left out.
+        reason = str(error.orig).splitlines()[0][:200] if error.orig else ""
         app.logger.warning(
-            "Database refused the request: %s", type(error.orig).__name__
+            "Database refused the request: %s: %s", type(error.orig).__name__, reason
         )
         db.session.rollback()
         return render_error(503)

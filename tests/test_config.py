@@ -97,3 +97,12 @@ def test_the_sandbox_database_is_derived_from_the_apps(app_url, sandbox_url):
     assert sandbox_database_url(config) == sandbox_url
     config["STRIPE_SANDBOX_DATABASE_URL"] = "sqlite:////tmp/elsewhere.sqlite3"
     assert sandbox_database_url(config) == "sqlite:////tmp/elsewhere.sqlite3"
+
+
+def test_the_sandbox_may_not_share_the_apps_sqlite_file(tmp_path):
+    app_db = f"sqlite:///{tmp_path / 'moonly.sqlite3'}"
+    with pytest.raises(ConfigError, match="app's own SQLite file"):
+        create_app(
+            {"SQLALCHEMY_DATABASE_URI": app_db, "STRIPE_SANDBOX_DATABASE_URL": app_db},
+            env="testing",
+        )
