@@ -433,7 +433,7 @@ def main() -> int:
             customers = [
                 data
                 for (data,) in conn.execute(
-                    "SELECT data FROM sandbox_objects WHERE object = 'customer' AND NOT deleted"
+                    "SELECT data FROM stripe_sandbox.sandbox_objects WHERE object = 'customer' AND NOT deleted"
                     " ORDER BY created_ns LIMIT 200"
                 ).fetchall()
             ]

@@ -46,9 +46,11 @@ def check(env: dict[str, str], emails: set[str]) -> list[str]:
                 problems.append(f"{email}: {len(customers)} customers")
                 continue
             meta = customers[0].metadata.to_dict()
-            if customers[0].id != user.stripe_customer_id or meta.get(
-                "new_user_id"
-            ) != user.public_id or meta.get("cello_ucc") != user.ucc:
+            if (
+                customers[0].id != user.stripe_customer_id
+                or meta.get("new_user_id") != user.public_id
+                or meta.get("cello_ucc") != user.ucc
+            ):
                 problems.append(f"{email}: customer does not match the user")
     return problems
 

@@ -123,7 +123,7 @@ def scenario_a(bin_: Path, procs: h.Processes, url: str) -> None:
         customers = {
             cid: data
             for cid, data in conn.execute(
-                "SELECT id, data FROM sandbox_objects WHERE object = 'customer' AND NOT deleted"
+                "SELECT id, data FROM stripe_sandbox.sandbox_objects WHERE object = 'customer' AND NOT deleted"
             ).fetchall()
         }
     check(
@@ -297,7 +297,7 @@ def scenario_b(bin_: Path, procs: h.Processes, url: str) -> None:
                 " FROM cello_events e LEFT JOIN users u ON u.id = e.user_id"
             ).fetchall()
             customers = conn.execute(
-                "SELECT count(*) FROM sandbox_objects WHERE object = 'customer'"
+                "SELECT count(*) FROM stripe_sandbox.sandbox_objects WHERE object = 'customer'"
             ).fetchone()[0]
         by_status = Counter(e[1] for e in events)
         attempts = Counter(e[2] for e in events)
@@ -392,6 +392,7 @@ def make_stripe_objects(url: str) -> int:
     """Subscriptions, customer updates, cancellations and refunds through the app's code."""
     os.environ.update(h.app_env(url, 5000, MOONLY_REFERRAL_FLOW="customer_at_signup"))
     from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
 
     from moonly import create_app
     from moonly.accounts.models import User
@@ -402,6 +403,14 @@ def make_stripe_objects(url: str) -> int:
 
     app = create_app()
     made = Counter()
+    # The sandbox keeps its events in its own tables (schema stripe_sandbox).
+    sandbox = stripe_api.in_process_sandbox(app)
+    assert sandbox is not None
+
+    def event_count() -> int:
+        with Session(sandbox.engine) as session:
+            return session.scalar(select(func.count()).select_from(SandboxEvent)) or 0
+
     with app.app_context():
         price = stripe_api.prices_by_lookup_key(["moonly_starter_monthly"])[
             "moonly_starter_monthly"
@@ -410,7 +419,7 @@ def make_stripe_objects(url: str) -> int:
             select(User).where(User.stripe_customer_id.is_not(None)).order_by(User.id)
         ).all()
         for i, user in enumerate(users):
-            count = db.session.scalar(select(func.count()).select_from(SandboxEvent))
+            count = event_count()
             if i >= STORM_USERS and count >= STORM_EVENTS:
                 break
             customer = user.stripe_customer_id
@@ -448,8 +457,9 @@ def make_stripe_objects(url: str) -> int:
                     )
                     made["refunds"] += 1
             db.session.remove()
-        total = db.session.scalar(select(func.count()).select_from(SandboxEvent))
+        total = event_count()
         db.engine.dispose()
+        sandbox.dispose()
     print(
         f"  made in the sandbox: {dict(made)}; sandbox_events now {total}", flush=True
     )
@@ -464,7 +474,7 @@ def storm(bin_: Path, procs: h.Processes, url: str) -> None:
         return
     with h.connect(url) as conn:
         rows = conn.execute(
-            "SELECT id, type, data FROM sandbox_events ORDER BY created_ns, id LIMIT %s",
+            "SELECT id, type, data FROM stripe_sandbox.sandbox_events ORDER BY created_ns, id LIMIT %s",
             (STORM_EVENTS,),
         ).fetchall()
     events = {eid: json.dumps(data) for eid, _, data in rows}
@@ -649,7 +659,7 @@ def compare_records(conn, rows) -> list[str]:
     sandbox = {
         oid: data
         for oid, data in conn.execute(
-            "SELECT id, data FROM sandbox_objects WHERE id = ANY(%s)",
+            "SELECT id, data FROM stripe_sandbox.sandbox_objects WHERE id = ANY(%s)",
             (sorted(set().union(*ids.values())),),
         ).fetchall()
     }

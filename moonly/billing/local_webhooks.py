@@ -15,6 +15,7 @@ import time
 
 from flask import current_app, request
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from . import stripe_api
@@ -68,10 +69,14 @@ def ensure_endpoint(url: str) -> str:
         metadata=MARK,
         idempotency_key=key,
     )
-    db.session.merge(
-        LocalWebhookEndpoint(id=endpoint.id, url=url, secret=endpoint.secret)
-    )
-    db.session.commit()
+    try:
+        db.session.merge(
+            LocalWebhookEndpoint(id=endpoint.id, url=url, secret=endpoint.secret)
+        )
+        db.session.commit()
+    except IntegrityError:
+        # Another process starting at the same moment stored the same endpoint.
+        db.session.rollback()
     return f"webhook endpoint {endpoint.id} created for {url}"
 
 
