@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     register_commands(app)
     start_background_workers(app)
     security.install_headers(app)
+    mount_sandbox_pages(app)
     return app
 
 
@@ -171,6 +172,32 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(stripe_cli)
     app.cli.add_command(cello_cli)
+
+
+SANDBOX_PAGES = "/_stripe-sandbox"
+
+
+def mount_sandbox_pages(app: Flask) -> None:
+    """Offline, in-process: serve the Stripe sandbox's own pages (hosted Checkout, the
+    customer portal, 3-D Secure) under SANDBOX_PAGES, as Stripe serves them on its own
+    origin. Only its pages: the sandbox's API stays reachable through the SDK alone."""
+    if app.config["STRIPE_SECRET_KEY"]:
+        return
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from .billing.stripe_api import in_process_sandbox
+
+    def pages(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO", "").startswith("/v1/"):
+            return NotFound()(environ, start_response)
+        sandbox = in_process_sandbox(app)
+        assert sandbox is not None
+        return sandbox.wsgi_app()(environ, start_response)
+
+    app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, {SANDBOX_PAGES: pages}
+    )
 
 
 def start_on_first_request(app: Flask, name: str, factory: Callable[[], Any]) -> None:

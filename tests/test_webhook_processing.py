@@ -223,3 +223,52 @@ def test_stored_payload_is_the_verified_body(app, client, stripe):
     (event,) = sandbox_events(app, "customer.created")
     deliver(client, event)
     assert local(app, StripeEvent, event["id"]).payload == json.loads(json.dumps(event))
+
+
+def test_a_customer_deleted_in_stripe_is_unlinked_and_replaced_at_checkout(
+    app, client, auth, catalog, stripe
+):
+    from moonly.accounts.models import User
+
+    auth.signup(ucc="test", organization="Acme")
+    with app.app_context():
+        user = db.session.scalar(select(User))
+    first = user.stripe_customer_id
+    stripe.v1.customers.delete(first)
+    (deleted,) = sandbox_events(app, "customer.deleted")
+    assert deliver(client, deleted).status_code == 200
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert user.stripe_customer_id is None
+        assert user.stripe_customers_deleted == 1
+
+    # The next checkout makes a new customer with the same metadata for Cello.
+    assert checkout(client).status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        expected = {
+            "cello_ucc": "test",
+            "new_user_id": user.public_id,
+            "new_user_organization_id": user.organization_public_id,
+        }
+    assert user.stripe_customer_id not in (None, first)
+    customer = stripe.v1.customers.retrieve(user.stripe_customer_id)
+    assert customer.metadata.to_dict() == expected
+
+
+def test_a_replayed_customer_deleted_event_of_a_live_customer_changes_nothing(
+    app, client, auth, stripe
+):
+    from moonly.accounts.models import User
+
+    auth.signup()
+    with app.app_context():
+        user = db.session.scalar(select(User))
+    (created,) = sandbox_events(app, "customer.created")
+    forged = {**created, "id": "evt_forged_delete", "type": "customer.deleted"}
+    assert deliver(client, forged).status_code == 200
+    with app.app_context():
+        assert (
+            db.session.scalar(select(User)).stripe_customer_id
+            == user.stripe_customer_id
+        )

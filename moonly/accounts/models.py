@@ -55,6 +55,8 @@ class User(UserMixin, db.Model):
     # The last failed attempt to create the Stripe customer, kept until one succeeds.
     stripe_customer_error: Mapped[str | None] = mapped_column(Text)
     stripe_customer_attempts: Mapped[int] = mapped_column(default=0)
+    # Customers of this user deleted in Stripe: the next one gets a new idempotency key.
+    stripe_customers_deleted: Mapped[int] = mapped_column(default=0, server_default="0")
 
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow

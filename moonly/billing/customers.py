@@ -25,7 +25,11 @@ def customer_metadata(user: User) -> dict[str, str]:
 
 
 def idempotency_key(user: User) -> str:
-    return f"moonly-customer-{user.public_id}"
+    """One key per customer the user should have: after Stripe deleted one, a new key,
+    or Stripe would answer the next create with the deleted customer for 24 hours."""
+    generation = user.stripe_customers_deleted
+    suffix = f"-{generation + 1}" if generation else ""
+    return f"moonly-customer-{user.public_id}{suffix}"
 
 
 def _existing_customer_id(user: User) -> str | None:

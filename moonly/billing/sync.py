@@ -149,3 +149,19 @@ def link_customer(customer_id: str) -> User | None:
         user.stripe_customer_id = customer.id
         user.stripe_customer_error = None
     return user
+
+
+def unlink_deleted_customer(customer_id: str) -> User | None:
+    """A customer deleted in Stripe no longer backs its user: unlink it, so the next
+    checkout makes a new customer with the same metadata for Cello."""
+    customer = _unless_gone(stripe_api.retrieve_customer, customer_id)
+    if customer is not None and not getattr(customer, "deleted", False):
+        return None  # not deleted after all (an old or forged event)
+    user = db.session.scalar(
+        select(User).where(User.stripe_customer_id == customer_id).with_for_update()
+    )
+    if user is not None:
+        user.stripe_customer_id = None
+        user.stripe_customer_attempts = 0
+        user.stripe_customers_deleted += 1
+    return user

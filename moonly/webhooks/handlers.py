@@ -12,10 +12,11 @@ from ..billing import sync
 HANDLERS: dict[str, Callable[[str], Any]] = {
     "customer.created": sync.link_customer,
     "customer.updated": sync.link_customer,
-    "customer.deleted": lambda customer_id: None,  # kept as stored; users stay
+    "customer.deleted": sync.unlink_deleted_customer,
     "customer.subscription.created": sync.sync_subscription,
     "customer.subscription.updated": sync.sync_subscription,
     "customer.subscription.deleted": sync.sync_subscription,
+    "customer.subscription.trial_will_end": sync.sync_subscription,
     "invoice.created": sync.sync_invoice,
     "invoice.finalized": sync.sync_invoice,
     "invoice.updated": sync.sync_invoice,

@@ -1,0 +1,26 @@
+"""Count each user's Stripe customers deleted in Stripe (for the next one's idempotency key)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-28 20:50:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('stripe_customers_deleted', sa.Integer(), server_default='0', nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('stripe_customers_deleted')
