@@ -286,3 +286,31 @@ def test_stripe_outage_message_says_what_happened(
     # Trying again is safe either way: one plan in the end.
     assert checkout(client).status_code == 302
     assert len(stripe_subscriptions(stripe, user.stripe_customer_id)) == 1
+
+
+def test_export_my_data_downloads_the_account_referral_plan_and_invoices(
+    app, client, referred
+):
+    assert checkout(client).status_code == 302
+    assert 'href="/account/export"' in client.get("/account").get_data(as_text=True)
+    response = client.get("/account/export")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["Cache-Control"] == "no-store"
+    data = response.get_json(force=True)
+    user = the_user(app)
+    assert data["account"]["id"] == user.public_id
+    assert data["account"]["email"] == user.email
+    assert data["referral"]["ucc"] == user.ucc
+    assert data["stripe_customer_id"] == user.stripe_customer_id
+    (plan,) = data["subscriptions"]
+    assert plan["plan"] == "moonly_starter_monthly" and plan["status"] == "active"
+    (invoice,) = data["invoices"]
+    assert invoice["amount_paid"] == 960 and invoice["discount"] == 240
+    assert "password" not in response.get_data(as_text=True)
+
+
+def test_export_needs_login(client):
+    response = client.get("/account/export")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from ..accounts.models import User
 from ..extensions import db
+from ..timeutil import isoformat, utcnow
 from . import stripe_api
 from .catalog import NEW_USER_COUPON_ID, PLAN_BY_LOOKUP_KEY, money, new_user_offer
 from .models import Invoice, Subscription
@@ -131,3 +133,81 @@ def invoices(user: User) -> list[InvoiceView]:
         )
         for row in rows
     ]
+
+
+def export_data(user: User) -> dict[str, Any]:
+    """Everything Moonly keeps about the user, as the account page's "Export my data"
+    downloads it: account, organization, referral, plans and invoices."""
+    visit = user.invite_visit
+    subscriptions = (
+        db.session.scalars(
+            select(Subscription)
+            .where(Subscription.customer_id == user.stripe_customer_id)
+            .order_by(Subscription.created)
+        ).all()
+        if user.stripe_customer_id
+        else []
+    )
+    invoice_rows = (
+        db.session.scalars(
+            select(Invoice)
+            .where(Invoice.customer_id == user.stripe_customer_id)
+            .order_by(Invoice.created)
+        ).all()
+        if user.stripe_customer_id
+        else []
+    )
+    return {
+        "exported_at": isoformat(utcnow()),
+        "account": {
+            "id": user.public_id,
+            "email": user.email,
+            "name": user.name,
+            "created_at": isoformat(user.created_at),
+        },
+        "organization": (
+            {"id": user.organization.public_id, "name": user.organization.name}
+            if user.organization
+            else None
+        ),
+        "referral": (
+            {
+                "ucc": user.ucc,
+                "source": user.ucc_source,
+                "invite_link_visited_at": isoformat(visit.visited_at)
+                if visit
+                else None,
+                "referrer_name": visit.referrer_name if visit else None,
+            }
+            if user.ucc
+            else None
+        ),
+        "stripe_customer_id": user.stripe_customer_id,
+        "subscriptions": [
+            {
+                "id": row.id,
+                "plan": row.lookup_key,
+                "status": row.status,
+                "amount": row.unit_amount,
+                "currency": row.currency,
+                "interval": row.interval,
+                "current_period_end": row.current_period_end,
+                "discount_coupon": row.discount_coupon,
+                "created": row.created,
+            }
+            for row in subscriptions
+        ],
+        "invoices": [
+            {
+                "id": row.id,
+                "number": row.number,
+                "status": row.status,
+                "total": row.total,
+                "discount": row.total_discount,
+                "amount_paid": row.amount_paid,
+                "currency": row.currency,
+                "created": row.created,
+            }
+            for row in invoice_rows
+        ],
+    }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..billing import account as billing_account
@@ -177,6 +178,20 @@ def account():
         next_invoice_error=next_invoice_error,
         invoices=billing_account.invoices(user),
     )
+
+
+@bp.get("/account/export")
+@login_required
+def export():
+    """Download everything Moonly keeps about the signed-in user, as JSON."""
+    body = json.dumps(billing_account.export_data(current_user), indent=2)
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/json"
+    response.headers["Content-Disposition"] = (
+        'attachment; filename="moonly-my-data.json"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/account/cancel")
