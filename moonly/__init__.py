@@ -84,7 +84,9 @@ def register_extensions(app: Flask) -> None:
     def load_user(public_id: str) -> User | None:
         from sqlalchemy import select
 
-        return db.session.scalar(select(User).where(User.public_id == public_id))
+        return db.session.scalar(
+            select(User).where(User.public_id == public_id, User.deleted_at.is_(None))
+        )
 
 
 def register_blueprints(app: Flask) -> None:

@@ -57,6 +57,12 @@ class User(UserMixin, db.Model):
     stripe_customer_attempts: Mapped[int] = mapped_column(default=0)
     # Customers of this user deleted in Stripe: the next one gets a new idempotency key.
     stripe_customers_deleted: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when the user deleted the account: personal data is gone from then on. The
+    # deletion is finished once Stripe deleted the customer (the id stays, as history).
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deletion_finished_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True)
+    )
 
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from . import catalog, customers, local_webhooks, stripe_api
+from . import account_deletion, catalog, customers, local_webhooks, stripe_api
 
 stripe_cli = AppGroup(
     "stripe", help="Stripe catalog, customers and the offline sandbox."
@@ -49,6 +49,15 @@ def sync_customers_command() -> None:
     report = customers.sync_customers()
     click.echo(f"{report.created} customer(s) created, {report.failed} still failing.")
     if report.failed:
+        raise SystemExit(1)
+
+
+@stripe_cli.command("finish-deletions")
+def finish_deletions_command() -> None:
+    """Delete the Stripe customers of deleted accounts that Stripe could not delete."""
+    report = account_deletion.finish_pending_deletions()
+    click.echo(f"{report.done} deletion(s) finished, {report.pending} still pending.")
+    if report.pending:
         raise SystemExit(1)
 
 

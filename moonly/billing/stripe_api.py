@@ -139,6 +139,11 @@ def retrieve_customer(customer_id: str) -> stripe.Customer:
     return client().v1.customers.retrieve(customer_id)
 
 
+def delete_customer(customer_id: str) -> stripe.Customer:
+    """Delete a customer; Stripe also cancels its subscriptions at once."""
+    return client().v1.customers.delete(customer_id)
+
+
 def customers_with_email(email: str) -> list[stripe.Customer]:
     return list(client().v1.customers.list(params={"email": email, "limit": 100}).data)
 

@@ -160,8 +160,13 @@ def unlink_deleted_customer(customer_id: str) -> User | None:
     user = db.session.scalar(
         select(User).where(User.stripe_customer_id == customer_id).with_for_update()
     )
-    if user is not None:
-        user.stripe_customer_id = None
-        user.stripe_customer_attempts = 0
-        user.stripe_customers_deleted += 1
+    if user is None:
+        return None
+    if user.deleted_at is not None:
+        # The user deleted the account: keep the id as history; the deletion is done.
+        user.deletion_finished_at = user.deletion_finished_at or utcnow()
+        return user
+    user.stripe_customer_id = None
+    user.stripe_customer_attempts = 0
+    user.stripe_customers_deleted += 1
     return user

@@ -3,9 +3,9 @@
 import secrets
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField
+from wtforms import HiddenField, PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Regexp
+from wtforms.validators import InputRequired, Length, Regexp
 
 from ..billing.checkout import TEST_PAYMENT_METHODS
 
@@ -29,4 +29,14 @@ class CheckoutForm(FlaskForm):
             InputRequired("Reload the page and try again."),
             Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="Reload the page and try again."),
         ]
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        validators=[
+            InputRequired("Type your password to delete your account."),
+            Length(max=1024),
+        ],
     )

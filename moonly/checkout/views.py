@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_login import current_user, login_required, logout_user
 
+from ..accounts.service import authenticate
 from ..billing import account as billing_account
-from ..billing import stripe_api
+from ..billing import account_deletion, stripe_api
 from ..billing.catalog import (
     PLANS,
     CatalogPrice,
@@ -30,7 +38,7 @@ from ..billing.checkout import (
 )
 from ..referral import current_invite, ucc_from_cookie
 from . import bp
-from .forms import CheckoutForm, new_attempt
+from .forms import CheckoutForm, DeleteAccountForm, new_attempt
 
 
 @dataclass(frozen=True)
@@ -154,13 +162,21 @@ def checkout(lookup_key: str):
 @login_required
 def account():
     """Show the signed-in user's account, plan and invoices."""
+    return _account_page(DeleteAccountForm())
+
+
+def _account_page(delete_form: DeleteAccountForm, status: int = 200):
     user = current_user
     if user.stripe_customer_id:
-        status = f"Stripe customer {user.stripe_customer_id}"
+        customer_status = f"Stripe customer {user.stripe_customer_id}"
     elif user.stripe_customer_error:
-        status = "Billing profile pending: Stripe could not be reached; we will retry."
+        customer_status = (
+            "Billing profile pending: Stripe could not be reached; we will retry."
+        )
     else:
-        status = "No billing profile yet: it is created at your first purchase."
+        customer_status = (
+            "No billing profile yet: it is created at your first purchase."
+        )
     row = billing_account.current_subscription(user)
     next_invoice, next_invoice_error = None, None
     if row is not None:
@@ -172,12 +188,37 @@ def account():
         "checkout/account.html",
         organization_name=user.organization.name if user.organization else None,
         referral={"ucc": user.ucc, "source": user.ucc_source} if user.ucc else None,
-        customer_status=status,
+        customer_status=customer_status,
         subscription=billing_account.subscription_view(row) if row else None,
         next_invoice=next_invoice,
         next_invoice_error=next_invoice_error,
         invoices=billing_account.invoices(user),
-    )
+        delete_form=delete_form,
+    ), status
+
+
+@bp.post("/account/delete")
+@login_required
+def delete_account():
+    """Delete the account after the password is typed again; log out."""
+    form = DeleteAccountForm()
+    user = current_user._get_current_object()
+    if not form.validate_on_submit():
+        return _account_page(form, 400)
+    if authenticate(user.email, form.password.data or "") is not user:
+        form.password.errors = ["That password is not right."]
+        return _account_page(form, 400)
+    finished = account_deletion.delete_account(user)
+    logout_user()
+    if finished:
+        flash("Your account is deleted. Thank you for trying Moonly.", "success")
+    else:
+        flash(
+            "Your account is deleted. Stripe could not be reached, so your billing "
+            "profile there is deleted automatically as soon as it answers.",
+            "info",
+        )
+    return redirect(url_for("landing.index"), code=303)
 
 
 @bp.get("/account/export")

@@ -118,6 +118,7 @@ def journey(user: User) -> dict[str, Any]:
             "ucc": user.ucc,
             "ucc_source": user.ucc_source,
             "created_at": isoformat(user.created_at),
+            "deleted_at": isoformat(user.deleted_at),
         },
         "flow": current_app.config["MOONLY_REFERRAL_FLOW"],
         "sandbox": stripe_api.is_sandbox(),

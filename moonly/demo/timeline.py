@@ -263,4 +263,28 @@ def timeline(user: User, data: dict[str, Any]) -> list[Step]:
     head = [_invite(user), signup, _customer(user, data), *_cello_events(data)]
     dated = _subscriptions(user, data) + _invoices(data) + _webhooks(data)
     dated.sort(key=lambda step: step["at"] or "")
-    return head + dated
+    return head + dated + _deletion(user)
+
+
+def _deletion(user: User) -> list[Step]:
+    """The last step of a deleted account: personal data gone, then the customer."""
+    if user.deleted_at is None:
+        return []
+    finished = user.deletion_finished_at is not None
+    return [
+        _step(
+            "account-deleted",
+            "Account deleted",
+            isoformat(user.deleted_at),
+            "done" if finished else "pending",
+            "Name, email and password removed; the Stripe customer deleted, so "
+            "Cello's webhook received customer.deleted."
+            if finished
+            else "Name, email and password removed; Stripe could not be reached yet: "
+            "`flask stripe finish-deletions` deletes the customer.",
+            details={
+                "deleted_at": isoformat(user.deleted_at),
+                "stripe_customer_deleted_at": isoformat(user.deletion_finished_at),
+            },
+        )
+    ]

@@ -6,12 +6,18 @@ import secrets
 import string
 from typing import Any
 
+from sqlalchemy import select
+
+from .common import at_subscription_time
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
 from .payment_methods import set_customer_default
 from .resources import Params, merge_metadata
 from .store import Context
+from .subscriptions import end
+
+ENDED = ("canceled", "incomplete_expired")
 
 _CUSTOMER_FIELDS = ("description", "email", "name", "phone", "preferred_locales")
 
@@ -79,7 +85,17 @@ def update_customer(ctx: Context, object_id: str, params: Params) -> dict[str, A
 
 
 def delete_customer(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
-    return ctx.delete(ctx.get("customer", object_id))
+    """Delete the customer; as in Stripe, its subscriptions are canceled at once."""
+    row = ctx.get("customer", object_id)
+    live = ctx.session.scalars(
+        select(SandboxObject).where(
+            SandboxObject.object == "subscription", SandboxObject.deleted.is_(False)
+        )
+    )
+    for sub in live:
+        if sub.data["customer"] == object_id and sub.data["status"] not in ENDED:
+            end(at_subscription_time(ctx, sub.id), sub, canceled_at=ctx.now)
+    return ctx.delete(row)
 
 
 def list_customers(ctx: Context, params: Params) -> dict[str, Any]:

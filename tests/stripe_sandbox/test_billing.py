@@ -673,3 +673,11 @@ def test_after_a_renewal_the_subscription_runs_on_its_own_clock(
     assert report.delivered == len(_recorded(stripe)) and report.failed == 0
     # Other objects keep the real clock.
     assert stripe.v1.customers.create().created <= time.time()
+
+
+def test_deleting_a_customer_cancels_its_subscriptions_first(sandbox, stripe, catalog):
+    sub = subscribe(stripe)
+    stripe.v1.customers.delete(sub.customer)
+    assert stripe.v1.subscriptions.retrieve(sub.id).status == "canceled"
+    types = [e.type for e in _recorded(stripe)]
+    assert types[-2:] == ["customer.subscription.deleted", "customer.deleted"]

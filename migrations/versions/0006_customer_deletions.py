@@ -1,4 +1,5 @@
-"""Count each user's Stripe customers deleted in Stripe (for the next one's idempotency key)
+"""Users: count the Stripe customers deleted in Stripe (the next one gets a new
+idempotency key), and when the user deleted the account
 
 Revision ID: 0006
 Revises: 0005
@@ -19,8 +20,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stripe_customers_deleted', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('deletion_finished_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('deletion_finished_at')
+        batch_op.drop_column('deleted_at')
         batch_op.drop_column('stripe_customers_deleted')
