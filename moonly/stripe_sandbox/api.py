@@ -20,6 +20,7 @@ from . import resources as r
 from .billing_routes import BILLING_ROUTES
 from .errors import SandboxError
 from .event_api import EVENT_ROUTES
+from .expansion import check_depth, expand
 from .ids import new_id
 from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
@@ -275,7 +276,9 @@ def handle(
         route, object_id = _match(method, path)
         raw = decode_form(query if method in ("get", "delete") else body)
         params = check_params(route.params, raw)
-        unsupported = sorted(set(params) - route.implemented)
+        check_depth(params.get("expand", []))
+        # `expand` is applied centrally (expansion.py) on every route that takes it.
+        unsupported = sorted(set(params) - route.implemented - {"expand"})
         if unsupported:
             raise SandboxError(
                 400,
@@ -309,7 +312,9 @@ def _execute(
         ctx = Context(session, request_id, key)
         try:
             args = (object_id, params) if object_id is not None else (params,)
-            result = _response(200, route.handler(ctx, *args), request_id)
+            body = route.handler(ctx, *args)
+            body = expand(ctx, body, params.get("expand", []), route.params)
+            result = _response(200, body, request_id)
         except SandboxError as error:
             session.rollback()
             result = _response(error.status, error.body(request_id), request_id)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from .common import Data, Params, missing, ref
+import copy
+
+from sqlalchemy import select
+
+from .common import Data, Params, list_object, missing, ref
 from .errors import SandboxError
+from .expansion import includable
 from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
@@ -134,27 +139,34 @@ def create_refund(ctx: Context, params: Params) -> Data:
         "transfer_reversal": None,
     }
     ctx.insert(refund)
-    refunds = charge["refunds"]
     refunded = charge["amount_refunded"] + amount
     changed = ctx.update(
         row,
-        {
-            "amount_refunded": refunded,
-            "refunded": refunded == charge["amount"],
-            "refunds": {**refunds, "data": [refund, *refunds["data"]]},
-        },
+        {"amount_refunded": refunded, "refunded": refunded == charge["amount"]},
         silent=True,
     )
     ctx.emit(
         "charge.refunded",
         changed,
-        {
-            "amount_refunded": charge["amount_refunded"],
-            "refunded": charge["refunded"],
-            "refunds": refunds,
-        },
+        {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]},
     )
     return refund
+
+
+@includable("charge", "refunds")
+def charge_refunds(ctx: Context, charge: Data) -> Data:
+    """The charge's refunds, newest first, which Stripe includes only when expanded."""
+    rows = ctx.session.scalars(
+        select(SandboxObject)
+        .where(
+            SandboxObject.object == "refund",
+            SandboxObject.data["charge"].as_string() == charge["id"],
+        )
+        .order_by(SandboxObject.created_ns.desc())
+    )
+    return list_object(
+        [copy.deepcopy(r.data) for r in rows], f"/v1/charges/{charge['id']}/refunds"
+    )
 
 
 def retrieve_refund(ctx: Context, object_id: str, params: Params) -> Data:
