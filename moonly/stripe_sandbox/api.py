@@ -24,6 +24,7 @@ from .expansion import check_depth, expand
 from .ids import new_id
 from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
+from .search import SEARCH_ROUTES
 from .store import API_VERSION, Context
 from .test_helpers import TEST_HELPER_ROUTES
 from .webhook_endpoints import WEBHOOK_ENDPOINT_ROUTES
@@ -60,6 +61,8 @@ def _route(
 
 _LIST = "limit starting_after ending_before"
 ROUTES = [
+    # First: `/v1/customers/search` would otherwise read as a customer's id.
+    *(_route(*spec) for spec in SEARCH_ROUTES),
     _route(
         "post",
         "/v1/products",
