@@ -22,6 +22,7 @@ from .errors import SandboxError
 from .event_api import EVENT_ROUTES
 from .expansion import check_depth, expand
 from .ids import new_id
+from .list_api import LIST_ROUTES
 from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
 from .search import SEARCH_ROUTES
@@ -72,7 +73,11 @@ ROUTES = [
         "statement_descriptor unit_label url",
     ),
     _route(
-        "get", "/v1/products", sp.ProductListParams, r.list_products, _LIST + " active"
+        "get",
+        "/v1/products",
+        sp.ProductListParams,
+        r.list_products,
+        _LIST + " active created ids",
     ),
     _route("get", "/v1/products/{id}", sp.ProductRetrieveParams, r.retrieve_product),
     _route(
@@ -95,7 +100,7 @@ ROUTES = [
         "/v1/prices",
         sp.PriceListParams,
         r.list_prices,
-        _LIST + " lookup_keys product active",
+        _LIST + " lookup_keys product active created currency type",
     ),
     _route("get", "/v1/prices/{id}", sp.PriceRetrieveParams, r.retrieve_price),
     _route(
@@ -113,7 +118,9 @@ ROUTES = [
         "id name duration duration_in_months percent_off amount_off currency "
         "max_redemptions redeem_by metadata",
     ),
-    _route("get", "/v1/coupons", sp.CouponListParams, r.list_coupons, _LIST),
+    _route(
+        "get", "/v1/coupons", sp.CouponListParams, r.list_coupons, _LIST + " created"
+    ),
     _route("get", "/v1/coupons/{id}", sp.CouponRetrieveParams, r.retrieve_coupon),
     _route(
         "post",
@@ -137,7 +144,7 @@ ROUTES = [
         "/v1/customers",
         sp.CustomerListParams,
         customers.list_customers,
-        _LIST + " email",
+        _LIST + " email created",
     ),
     _route(
         "get",
@@ -161,6 +168,7 @@ ROUTES = [
     *(_route(*spec) for spec in BILLING_ROUTES),
     *(_route(*spec) for spec in WEBHOOK_ENDPOINT_ROUTES),
     *(_route(*spec) for spec in EVENT_ROUTES),
+    *(_route(*spec) for spec in LIST_ROUTES),
     *(_route(*spec) for spec in TEST_HELPER_ROUTES),
 ]
 

@@ -64,21 +64,6 @@ def add_interval(ts: int, interval: str, count: int, anchor: int) -> int:
     return int(start.replace(year=year, month=month + 1, day=day).timestamp())
 
 
-def created_filter(column: Any, created: Any) -> list[Any]:
-    """SQL conditions for Stripe's `created` filter: a timestamp, or gt/gte/lt/lte."""
-    if created is None:
-        return []
-    if isinstance(created, int):
-        return [column == created]
-    ops = {
-        "gt": column.__gt__,
-        "gte": column.__ge__,
-        "lt": column.__lt__,
-        "lte": column.__le__,
-    }
-    return [ops[key](int(value)) for key, value in created.items() if key in ops]
-
-
 def list_object(data: list[Data], url: str) -> Data:
     """Stripe's embedded list object."""
     return {"object": "list", "data": data, "has_more": False, "url": url}

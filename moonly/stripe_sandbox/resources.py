@@ -86,6 +86,8 @@ def list_products(ctx: Context, params: Params) -> dict[str, Any]:
     filters = []
     if "active" in params:
         filters.append(SandboxObject.data["active"].as_boolean() == params["active"])
+    if "ids" in params:
+        filters.append(SandboxObject.id.in_(params["ids"]))
     return ctx.list("product", params, *filters, url="/v1/products")
 
 
@@ -184,6 +186,10 @@ def list_prices(ctx: Context, params: Params) -> dict[str, Any]:
         filters.append(SandboxObject.data["product"].as_string() == params["product"])
     if "active" in params:
         filters.append(SandboxObject.data["active"].as_boolean() == params["active"])
+    for name in ("currency", "type"):
+        if name in params:
+            value = params[name].lower() if name == "currency" else params[name]
+            filters.append(SandboxObject.data[name].as_string() == value)
     return ctx.list("price", params, *filters, url="/v1/prices")
 
 

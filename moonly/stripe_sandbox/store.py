@@ -37,6 +37,21 @@ def check_limit(params: dict[str, Any]) -> int:
     return limit
 
 
+def created_filter(column: Any, created: Any) -> list[Any]:
+    """SQL conditions for Stripe's `created` filter: a timestamp, or gt/gte/lt/lte."""
+    if created is None:
+        return []
+    if isinstance(created, int):
+        return [column == created]
+    ops = {
+        "gt": column.__gt__,
+        "gte": column.__ge__,
+        "lt": column.__lt__,
+        "lte": column.__le__,
+    }
+    return [ops[key](int(value)) for key, value in created.items() if key in ops]
+
+
 @dataclass
 class Context:
     """One API request: its session, its request id and idempotency key, and the clock."""
@@ -180,10 +195,15 @@ class Context:
     def list(
         self, kind: str, params: dict[str, Any], *filters: Any, url: str
     ) -> dict[str, Any]:
-        """A page of objects, newest first, with Stripe's cursor parameters."""
+        """A page of objects, newest first, with Stripe's cursor parameters and its
+        `created` filter."""
         limit = check_limit(params)
+        created = SandboxObject.data["created"].as_integer()
         query = select(SandboxObject).where(
-            SandboxObject.object == kind, SandboxObject.deleted.is_(False), *filters
+            SandboxObject.object == kind,
+            SandboxObject.deleted.is_(False),
+            *filters,
+            *created_filter(created, params.get("created")),
         )
         if "starting_after" in params:
             cursor = self.get(kind, params["starting_after"], param="starting_after")
