@@ -16,16 +16,46 @@ from .store import Context
 Params = dict[str, Any]
 
 
-def merge_metadata(current: dict[str, str], changes: Any) -> dict[str, str]:
-    """Merge metadata as Stripe does: "" unsets a key, and metadata="" unsets all."""
+# Stripe's metadata limits (docs.stripe.com/api/metadata).
+METADATA_KEYS = 50
+METADATA_KEY_LENGTH = 40
+METADATA_VALUE_LENGTH = 500
+
+
+def merge_metadata(
+    current: dict[str, str], changes: Any, param: str = "metadata"
+) -> dict[str, str]:
+    """Merge metadata as Stripe does: "" unsets a key, and metadata="" unsets all;
+    refuse what Stripe refuses (50 keys of up to 40 characters, values up to 500)."""
     if changes == "":
         return {}
     merged = dict(current)
     for key, value in changes.items():
+        if len(key) > METADATA_KEY_LENGTH:
+            raise SandboxError(
+                400,
+                f"Invalid key: {key} must be a string under "
+                f"{METADATA_KEY_LENGTH} characters",
+                param=param,
+            )
+        if len(value) > METADATA_VALUE_LENGTH:
+            raise SandboxError(
+                400,
+                f"Invalid val: {value} must be a string under "
+                f"{METADATA_VALUE_LENGTH} characters",
+                param=param,
+            )
         if value == "":
             merged.pop(key, None)
         else:
             merged[key] = value
+    if len(merged) > METADATA_KEYS:
+        raise SandboxError(
+            400,
+            f"Metadata can have up to {METADATA_KEYS} keys, but you've set "
+            f"{len(merged)}.",
+            param=param,
+        )
     return merged
 
 

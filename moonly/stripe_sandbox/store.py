@@ -37,6 +37,19 @@ def check_limit(params: dict[str, Any]) -> int:
     return limit
 
 
+def previous_value(old: Any, new: Any) -> Any:
+    """What an event's `previous_attributes` shows of a changed value: the old value,
+    or for a hash only its changed keys (a key that was not there shows as null)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = [*old, *(k for k in new if k not in old)]
+        return {
+            k: previous_value(old.get(k), new.get(k))
+            for k in keys
+            if old.get(k) != new.get(k)
+        }
+    return old
+
+
 def created_filter(column: Any, created: Any) -> list[Any]:
     """SQL conditions for Stripe's `created` filter: a timestamp, or gt/gte/lt/lte."""
     if created is None:
@@ -102,12 +115,12 @@ class Context:
         silent: bool = False,
         **columns: Any,
     ) -> dict[str, Any]:
-        """Apply changes, emitting `<object>.updated` with the previous values if any changed."""
+        """Apply changes, emitting `<object>.updated` with what they changed."""
         data = copy.deepcopy(row.data)
         previous = {}
         for key, value in changes.items():
             if data.get(key) != value:
-                previous[key] = data.get(key)
+                previous[key] = previous_value(data.get(key), value)
                 data[key] = value
         if previous:
             row.data = data

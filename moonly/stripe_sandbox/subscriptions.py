@@ -48,14 +48,24 @@ def _set_currency(ctx: Context, customer: SandboxObject, currency: str) -> None:
 
 
 def _incomplete_error(attempt: Attempt | None) -> SandboxError:
-    """The 402 of `error_if_incomplete` when the first payment did not go through."""
+    """The 402 of `error_if_incomplete` when the first payment did not go through,
+    carrying the PaymentIntent (and the failed charge and card) as Stripe's does."""
+    intent = None if attempt is None else copy.deepcopy(attempt.intent)
     if attempt is not None and attempt.decline is not None:
-        return attempt.decline.error()
+        error = attempt.decline.error()
+        last = attempt.intent["last_payment_error"] or {}
+        error.extra.update(
+            charge=None if attempt.charge is None else attempt.charge["id"],
+            payment_intent=intent,
+            payment_method=last.get("payment_method"),
+        )
+        return error
     return SandboxError(
         402,
         REQUIRES_ACTION,
         type="card_error",
         code="subscription_payment_intent_requires_action",
+        extra={} if intent is None else {"payment_intent": intent},
     )
 
 
