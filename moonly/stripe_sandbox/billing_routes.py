@@ -135,10 +135,24 @@ BILLING_ROUTES: list[RouteSpec] = [
     ),
     ("get", "/v1/refunds/{id}", sp.RefundRetrieveParams, charges.retrieve_refund, ""),
     (
+        "post",
+        "/v1/refunds/{id}",
+        sp.RefundUpdateParams,
+        charges.update_refund,
+        "metadata",
+    ),
+    (
         "get",
         "/v1/payment_intents/{id}",
         sp.PaymentIntentRetrieveParams,
         charges.retrieve_payment_intent,
         "",
+    ),
+    (
+        "post",
+        "/v1/payment_intents/{id}",
+        sp.PaymentIntentUpdateParams,
+        charges.update_payment_intent,
+        "description metadata",
     ),
 ]

@@ -48,6 +48,15 @@ def retrieve_payment_intent(ctx: Context, object_id: str, params: Params) -> Dat
     return _row(ctx, "payment_intent", object_id).data
 
 
+def update_payment_intent(ctx: Context, object_id: str, params: Params) -> Data:
+    """Change a PaymentIntent's description or metadata (Stripe sends no event)."""
+    row = _row(ctx, "payment_intent", object_id)
+    changes = {k: v for k, v in params.items() if k == "description"}
+    if "metadata" in params:
+        changes["metadata"] = merge_metadata(row.data["metadata"], params["metadata"])
+    return ctx.update(row, changes, silent=True)
+
+
 # Refunds
 
 
@@ -171,3 +180,12 @@ def charge_refunds(ctx: Context, charge: Data) -> Data:
 
 def retrieve_refund(ctx: Context, object_id: str, params: Params) -> Data:
     return _row(ctx, "refund", object_id).data
+
+
+def update_refund(ctx: Context, object_id: str, params: Params) -> Data:
+    """Change a refund's metadata; Stripe sends refund.updated."""
+    row = _row(ctx, "refund", object_id)
+    changes = {}
+    if "metadata" in params:
+        changes["metadata"] = merge_metadata(row.data["metadata"], params["metadata"])
+    return ctx.update(row, changes)

@@ -1,4 +1,5 @@
-"""Lists Stripe has beside the retrieves: refunds, invoice payments and PaymentIntents.
+"""Lists Stripe has beside the retrieves: refunds, invoice payments (and retrieving
+one) and PaymentIntents.
 
 Each takes Stripe's cursors (`limit`, `starting_after`, `ending_before`) and `created`
 filter through `Context.list`, and `expand[]=data.…` like every other route.
@@ -12,6 +13,7 @@ from stripe import params as sp
 
 from .billing_routes import RouteSpec
 from .common import Data, Params
+from .errors import SandboxError
 from .models import SandboxObject
 from .store import Context
 
@@ -44,6 +46,13 @@ def list_invoice_payments(ctx: Context, params: Params) -> Data:
     return ctx.list("invoice_payment", params, *filters, url="/v1/invoice_payments")
 
 
+def retrieve_invoice_payment(ctx: Context, object_id: str, params: Params) -> Data:
+    row = ctx.session.get(SandboxObject, object_id)
+    if row is None or row.object != "invoice_payment":
+        raise SandboxError.no_such("invoice_payment", object_id)
+    return row.data
+
+
 def list_payment_intents(ctx: Context, params: Params) -> Data:
     """Newest first; by `customer`."""
     filters = [_field("customer") == params["customer"]] if "customer" in params else []
@@ -64,6 +73,13 @@ LIST_ROUTES: list[RouteSpec] = [
         sp.InvoicePaymentListParams,
         list_invoice_payments,
         _LIST + " invoice payment status",
+    ),
+    (
+        "get",
+        "/v1/invoice_payments/{id}",
+        sp.InvoicePaymentRetrieveParams,
+        retrieve_invoice_payment,
+        "",
     ),
     (
         "get",

@@ -154,6 +154,14 @@ def create_price(ctx: Context, params: Params) -> dict[str, Any]:
         )
     ctx.get("product", params["product"], param="product")
     recurring = params.get("recurring")
+    if recurring is not None and "meter" in recurring:
+        raise SandboxError(
+            400,
+            "The Moonly sandbox does not implement `recurring[meter]` on POST "
+            "/v1/prices (usage-based billing); use Stripe test mode for it.",
+            param="recurring[meter]",
+            code="sandbox_unsupported_parameter",
+        )
     lookup_key = params.get("lookup_key")
     if lookup_key:
         _claim_lookup_key(ctx, lookup_key, params.get("transfer_lookup_key", False))

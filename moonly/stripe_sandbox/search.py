@@ -1,4 +1,4 @@
-"""`GET /v1/{customers,charges,invoices,payment_intents,subscriptions}/search`.
+"""`GET /v1/{customers,charges,invoices,payment_intents,prices,products,subscriptions}/search`.
 
 Stripe's search query language (docs.stripe.com/search#search-query-language): clauses
 `field:value` joined by spaces or `AND`, or by `OR` (never both in one query), each one
@@ -104,6 +104,22 @@ FIELDS: dict[str, dict[str, Field]] = {
     "payment_intent": _fields(
         amount=NUMBER, created=NUMBER, currency=EXACT, customer=EXACT, status=EXACT
     ),
+    "price": _fields(
+        active=BOOLEAN,
+        created=NUMBER,
+        currency=EXACT,
+        lookup_key=EXACT,
+        product=EXACT,
+        type=EXACT,
+    ),
+    "product": _fields(
+        active=BOOLEAN,
+        created=NUMBER,
+        description=STRING,
+        name=STRING,
+        shippable=BOOLEAN,
+        url=EXACT,
+    ),
     "subscription": {
         **_fields(canceled_at=NUMBER, created=NUMBER, status=EXACT),
         "current_period_end": Field(NUMBER, _first_item("current_period_end")),
@@ -119,6 +135,8 @@ _RESOURCE = {
     "charge": "charges",
     "invoice": "invoices",
     "payment_intent": "payment_intents",
+    "price": "prices",
+    "product": "products",
     "subscription": "subscriptions",
 }
 
@@ -245,8 +263,8 @@ def _check(clause: Clause, kind: str, name: str) -> None:
     if kind == NUMBER and not isinstance(clause.value, int | float):
         if not (clause.quoted and re.fullmatch(r"-?\d+(\.\d+)?", clause.value)):
             raise _invalid(f"`{name}` is numeric; give it a number, as in {name}>0")
-    elif kind == BOOLEAN and not isinstance(clause.value, bool):
-        raise _invalid(f"`{name}` is a boolean; give it true or false")
+    elif kind == BOOLEAN and str(clause.value).lower() not in ("true", "false"):
+        raise _invalid(f"`{name}` is a boolean; give it 'true' or 'false'")
     elif kind in (STRING, EXACT) and not clause.quoted:
         raise _invalid(
             f"the value of `{name}` must be in quotes, as in {name}:'{clause.value}'"
@@ -277,6 +295,10 @@ def _compile(resource: str, clause: Clause) -> Callable[[Data], bool]:
     wanted = clause.value
     if kind == NUMBER and isinstance(wanted, str):
         wanted = float(wanted)
+    if kind == BOOLEAN and wanted is not None:
+        wanted = (
+            str(wanted).lower() == "true"
+        )  # Stripe's docs quote them: active:'true'
 
     def matches_one(value: Any) -> bool:
         if wanted is None:
@@ -399,6 +421,14 @@ SEARCH_ROUTES: list[RouteSpec] = [
         "/v1/subscriptions/search",
         sp.SubscriptionSearchParams,
         _handler("subscription"),
+        _PARAMS,
+    ),
+    ("get", "/v1/prices/search", sp.PriceSearchParams, _handler("price"), _PARAMS),
+    (
+        "get",
+        "/v1/products/search",
+        sp.ProductSearchParams,
+        _handler("product"),
         _PARAMS,
     ),
 ]

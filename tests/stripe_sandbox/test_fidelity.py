@@ -155,3 +155,22 @@ def test_messages_name_paths_as_stripes_docs_do(stripe, catalog):
         stripe.raw_request("get", "/v1/nothing/here")
     assert caught.value.http_status == 404
     assert "(?P" not in caught.value.user_message
+
+
+def test_nested_parameters_the_sandbox_lacks_are_refused_not_ignored(stripe):
+    product = stripe.v1.products.create(params={"name": "P"})
+    error = refused(
+        lambda: stripe.v1.prices.create(
+            params={
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": 1,
+                "recurring": {"interval": "month", "meter": "mtr_1"},
+            }
+        )
+    )
+    assert (error.code, error.param) == (
+        "sandbox_unsupported_parameter",
+        "recurring[meter]",
+    )
+    assert stripe.v1.prices.list().data == []

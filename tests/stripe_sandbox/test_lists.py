@@ -2,7 +2,7 @@
 
 import pytest
 import stripe as stripe_sdk
-from conftest import advance
+from conftest import advance, recorded
 from test_billing import subscribe
 
 
@@ -121,3 +121,26 @@ def test_list_filters_the_sandbox_lacks_are_refused(stripe):
         stripe.v1.customers.list(params={"test_clock": "clock_1"})
     assert caught.value.code == "sandbox_unsupported_parameter"
     assert caught.value.param == "test_clock"
+
+
+def test_invoice_payment_refund_and_intent_updates(stripe, catalog):
+    sub = subscribe(stripe, coupon=False)
+    (payment,) = stripe.v1.invoice_payments.list().data
+    assert stripe.v1.invoice_payments.retrieve(payment.id).id == payment.id
+    with pytest.raises(stripe_sdk.InvalidRequestError) as caught:
+        stripe.v1.invoice_payments.retrieve("inpay_missing")
+    assert caught.value.http_status == 404
+    intent = stripe.v1.payment_intents.update(
+        payment.payment.payment_intent,
+        params={"description": "Moonly Starter", "metadata": {"order": "7"}},
+    )
+    assert (intent.description, intent.metadata.to_dict()) == (
+        "Moonly Starter",
+        {"order": "7"},
+    )
+    (charge,) = stripe.v1.charges.list(params={"customer": sub.customer}).data
+    refund = stripe.v1.refunds.create(params={"charge": charge.id})
+    updated = stripe.v1.refunds.update(refund.id, params={"metadata": {"why": "x"}})
+    assert updated.metadata.to_dict() == {"why": "x"}
+    (event,) = recorded(stripe, {"refund.updated"})
+    assert event.data["data"]["previous_attributes"] == {"metadata": {"why": None}}

@@ -187,3 +187,19 @@ def test_deleted_customers_are_not_found(stripe):
     stripe.v1.customers.delete(ana)
     query = "email:'ana@example.com'"
     assert stripe.v1.customers.search(params={"query": query}).data == []
+
+
+def test_catalog_search(stripe, catalog):
+    pro = stripe.v1.products.search(params={"query": "name:'pro' AND active:'true'"})
+    assert [p.name for p in pro.data] == ["Pro"]
+    unquoted = stripe.v1.products.search(params={"query": "active:false"})
+    assert unquoted.data == []
+    yearly = stripe.v1.prices.search(
+        params={
+            "query": f"product:'{pro.data[0].id}' AND lookup_key:'moonly_pro_yearly'"
+        }
+    )
+    assert [p.unit_amount for p in yearly.data] == [29000]
+    assert stripe.v1.prices.search(params={"query": "currency:'usd'"}).url == (
+        "/v1/prices/search"
+    )
