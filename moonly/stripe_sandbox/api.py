@@ -20,9 +20,12 @@ from . import resources as r
 from .billing_routes import BILLING_ROUTES
 from .errors import SandboxError
 from .event_api import EVENT_ROUTES
+from .expansion import check_depth, expand
 from .ids import new_id
+from .list_api import LIST_ROUTES
 from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
+from .search import SEARCH_ROUTES
 from .store import API_VERSION, Context
 from .test_helpers import TEST_HELPER_ROUTES
 from .webhook_endpoints import WEBHOOK_ENDPOINT_ROUTES
@@ -59,6 +62,8 @@ def _route(
 
 _LIST = "limit starting_after ending_before"
 ROUTES = [
+    # First: `/v1/customers/search` would otherwise read as a customer's id.
+    *(_route(*spec) for spec in SEARCH_ROUTES),
     _route(
         "post",
         "/v1/products",
@@ -68,7 +73,11 @@ ROUTES = [
         "statement_descriptor unit_label url",
     ),
     _route(
-        "get", "/v1/products", sp.ProductListParams, r.list_products, _LIST + " active"
+        "get",
+        "/v1/products",
+        sp.ProductListParams,
+        r.list_products,
+        _LIST + " active created ids",
     ),
     _route("get", "/v1/products/{id}", sp.ProductRetrieveParams, r.retrieve_product),
     _route(
@@ -91,7 +100,7 @@ ROUTES = [
         "/v1/prices",
         sp.PriceListParams,
         r.list_prices,
-        _LIST + " lookup_keys product active",
+        _LIST + " lookup_keys product active created currency type",
     ),
     _route("get", "/v1/prices/{id}", sp.PriceRetrieveParams, r.retrieve_price),
     _route(
@@ -109,7 +118,9 @@ ROUTES = [
         "id name duration duration_in_months percent_off amount_off currency "
         "max_redemptions redeem_by metadata",
     ),
-    _route("get", "/v1/coupons", sp.CouponListParams, r.list_coupons, _LIST),
+    _route(
+        "get", "/v1/coupons", sp.CouponListParams, r.list_coupons, _LIST + " created"
+    ),
     _route("get", "/v1/coupons/{id}", sp.CouponRetrieveParams, r.retrieve_coupon),
     _route(
         "post",
@@ -133,7 +144,7 @@ ROUTES = [
         "/v1/customers",
         sp.CustomerListParams,
         customers.list_customers,
-        _LIST + " email",
+        _LIST + " email created",
     ),
     _route(
         "get",
@@ -157,6 +168,7 @@ ROUTES = [
     *(_route(*spec) for spec in BILLING_ROUTES),
     *(_route(*spec) for spec in WEBHOOK_ENDPOINT_ROUTES),
     *(_route(*spec) for spec in EVENT_ROUTES),
+    *(_route(*spec) for spec in LIST_ROUTES),
     *(_route(*spec) for spec in TEST_HELPER_ROUTES),
 ]
 
@@ -275,7 +287,9 @@ def handle(
         route, object_id = _match(method, path)
         raw = decode_form(query if method in ("get", "delete") else body)
         params = check_params(route.params, raw)
-        unsupported = sorted(set(params) - route.implemented)
+        check_depth(params.get("expand", []))
+        # `expand` is applied centrally (expansion.py) on every route that takes it.
+        unsupported = sorted(set(params) - route.implemented - {"expand"})
         if unsupported:
             raise SandboxError(
                 400,
@@ -309,7 +323,9 @@ def _execute(
         ctx = Context(session, request_id, key)
         try:
             args = (object_id, params) if object_id is not None else (params,)
-            result = _response(200, route.handler(ctx, *args), request_id)
+            body = route.handler(ctx, *args)
+            body = expand(ctx, body, params.get("expand", []), route.params)
+            result = _response(200, body, request_id)
         except SandboxError as error:
             session.rollback()
             result = _response(error.status, error.body(request_id), request_id)

@@ -67,7 +67,7 @@ BILLING_ROUTES: list[RouteSpec] = [
         "/v1/subscriptions",
         sp.SubscriptionListParams,
         subscriptions.list_subscriptions,
-        _LIST + " customer status",
+        _LIST + " customer status created",
     ),
     (
         "get",
@@ -102,7 +102,7 @@ BILLING_ROUTES: list[RouteSpec] = [
         "/v1/invoices",
         sp.InvoiceListParams,
         invoice_api.list_invoices,
-        _LIST + " customer subscription status",
+        _LIST + " customer subscription status created",
     ),
     (
         "get",
@@ -116,7 +116,7 @@ BILLING_ROUTES: list[RouteSpec] = [
         "/v1/charges",
         sp.ChargeListParams,
         charges.list_charges,
-        _LIST + " customer payment_intent",
+        _LIST + " customer payment_intent created",
     ),
     ("get", "/v1/charges/{id}", sp.ChargeRetrieveParams, charges.retrieve_charge, ""),
     (
@@ -135,10 +135,24 @@ BILLING_ROUTES: list[RouteSpec] = [
     ),
     ("get", "/v1/refunds/{id}", sp.RefundRetrieveParams, charges.retrieve_refund, ""),
     (
+        "post",
+        "/v1/refunds/{id}",
+        sp.RefundUpdateParams,
+        charges.update_refund,
+        "metadata",
+    ),
+    (
         "get",
         "/v1/payment_intents/{id}",
         sp.PaymentIntentRetrieveParams,
         charges.retrieve_payment_intent,
         "",
+    ),
+    (
+        "post",
+        "/v1/payment_intents/{id}",
+        sp.PaymentIntentUpdateParams,
+        charges.update_payment_intent,
+        "description metadata",
     ),
 ]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from .common import Data, Params, missing, ref
+import copy
+
+from sqlalchemy import select
+
+from .common import Data, Params, list_object, missing, ref
 from .errors import SandboxError
+from .expansion import includable
 from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
@@ -41,6 +46,15 @@ def update_charge(ctx: Context, object_id: str, params: Params) -> Data:
 
 def retrieve_payment_intent(ctx: Context, object_id: str, params: Params) -> Data:
     return _row(ctx, "payment_intent", object_id).data
+
+
+def update_payment_intent(ctx: Context, object_id: str, params: Params) -> Data:
+    """Change a PaymentIntent's description or metadata (Stripe sends no event)."""
+    row = _row(ctx, "payment_intent", object_id)
+    changes = {k: v for k, v in params.items() if k == "description"}
+    if "metadata" in params:
+        changes["metadata"] = merge_metadata(row.data["metadata"], params["metadata"])
+    return ctx.update(row, changes, silent=True)
 
 
 # Refunds
@@ -134,28 +148,44 @@ def create_refund(ctx: Context, params: Params) -> Data:
         "transfer_reversal": None,
     }
     ctx.insert(refund)
-    refunds = charge["refunds"]
     refunded = charge["amount_refunded"] + amount
     changed = ctx.update(
         row,
-        {
-            "amount_refunded": refunded,
-            "refunded": refunded == charge["amount"],
-            "refunds": {**refunds, "data": [refund, *refunds["data"]]},
-        },
+        {"amount_refunded": refunded, "refunded": refunded == charge["amount"]},
         silent=True,
     )
     ctx.emit(
         "charge.refunded",
         changed,
-        {
-            "amount_refunded": charge["amount_refunded"],
-            "refunded": charge["refunded"],
-            "refunds": refunds,
-        },
+        {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]},
     )
     return refund
 
 
+@includable("charge", "refunds")
+def charge_refunds(ctx: Context, charge: Data) -> Data:
+    """The charge's refunds, newest first, which Stripe includes only when expanded."""
+    rows = ctx.session.scalars(
+        select(SandboxObject)
+        .where(
+            SandboxObject.object == "refund",
+            SandboxObject.data["charge"].as_string() == charge["id"],
+        )
+        .order_by(SandboxObject.created_ns.desc())
+    )
+    return list_object(
+        [copy.deepcopy(r.data) for r in rows], f"/v1/charges/{charge['id']}/refunds"
+    )
+
+
 def retrieve_refund(ctx: Context, object_id: str, params: Params) -> Data:
     return _row(ctx, "refund", object_id).data
+
+
+def update_refund(ctx: Context, object_id: str, params: Params) -> Data:
+    """Change a refund's metadata; Stripe sends refund.updated."""
+    row = _row(ctx, "refund", object_id)
+    changes = {}
+    if "metadata" in params:
+        changes["metadata"] = merge_metadata(row.data["metadata"], params["metadata"])
+    return ctx.update(row, changes)

@@ -1,9 +1,8 @@
-"""Helpers the billing resources share: references, billing periods, lists, expansion."""
+"""Helpers the billing resources share: references, billing periods, lists, clocks."""
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,21 +64,6 @@ def add_interval(ts: int, interval: str, count: int, anchor: int) -> int:
     return int(start.replace(year=year, month=month + 1, day=day).timestamp())
 
 
-def created_filter(column: Any, created: Any) -> list[Any]:
-    """SQL conditions for Stripe's `created` filter: a timestamp, or gt/gte/lt/lte."""
-    if created is None:
-        return []
-    if isinstance(created, int):
-        return [column == created]
-    ops = {
-        "gt": column.__gt__,
-        "gte": column.__ge__,
-        "lt": column.__lt__,
-        "lte": column.__le__,
-    }
-    return [ops[key](int(value)) for key, value in created.items() if key in ops]
-
-
 def list_object(data: list[Data], url: str) -> Data:
     """Stripe's embedded list object."""
     return {"object": "list", "data": data, "has_more": False, "url": url}
@@ -88,44 +72,6 @@ def list_object(data: list[Data], url: str) -> Data:
 def in_list(rows: list[Data], url: str, **extra: Any) -> Data:
     """A list object with extra fields such as total_count."""
     return {**list_object(rows, url), **extra}
-
-
-# Expansion: `expand[]=latest_invoice.payments` replaces ids by their objects.
-
-Expander = Callable[[Context, Data], Any]
-
-
-def expand(
-    ctx: Context,
-    data: Data,
-    paths: list[str],
-    expanders: dict[str, Expander],
-) -> Data:
-    """Apply the expansions a route supports, refusing the others clearly."""
-    unsupported = [p for p in paths if p not in expanders]
-    if unsupported:
-        raise SandboxError(
-            400,
-            f"The Moonly sandbox cannot expand `{unsupported[0]}` here; it expands only "
-            f"{', '.join(sorted(expanders))}. Use Stripe test mode for more.",
-            param="expand",
-            code="sandbox_unsupported_parameter",
-        )
-    # `a.b` expands `a` too; shorter paths first, so `b` is found inside `a`'s object.
-    wanted = {
-        ".".join(p.split(".")[: i + 1]) for p in paths for i in range(p.count(".") + 1)
-    }
-    result = dict(data)
-    for path in sorted(wanted, key=lambda p: p.count(".")):
-        head, _, rest = path.rpartition(".")
-        target: Data | None = result
-        for part in head.split(".") if head else []:
-            target = target.get(part) if target else None
-        # Nothing to expand behind a null; `payments` is absent until expanded.
-        if target is None or (rest in target and target[rest] is None):
-            continue
-        target[rest] = expanders[path](ctx, target)
-    return result
 
 
 # Simulated time: a subscription advanced by clock.py lives ahead of the real clock.

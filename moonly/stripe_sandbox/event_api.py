@@ -8,10 +8,10 @@ from sqlalchemy import select
 from stripe import params as sp
 
 from .billing_routes import RouteSpec
-from .common import Data, Params, created_filter
+from .common import Data, Params
 from .errors import SandboxError
 from .models import SandboxEvent
-from .store import Context, check_limit
+from .store import Context, check_limit, created_filter
 
 
 def retrieve_event(ctx: Context, object_id: str, params: Params) -> Data:

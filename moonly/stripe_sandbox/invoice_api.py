@@ -12,16 +12,17 @@ from .common import (
     Params,
     add_interval,
     at_subscription_time,
-    expand,
     list_object,
     missing,
     ref,
 )
 from .errors import SandboxError
+from .expansion import includable
 from .models import SandboxObject
 from .store import Context
 
 
+@includable("invoice", "payments")
 def payments(ctx: Context, invoice: Data) -> Data:
     """The invoice's `payments` list, which Stripe includes only when expanded."""
     rows = ctx.session.scalars(
@@ -37,19 +38,11 @@ def payments(ctx: Context, invoice: Data) -> Data:
     )
 
 
-EXPANDERS = {
-    "payments": payments,
-    "discounts": lambda ctx, invoice: [
-        copy.deepcopy(ctx.get("discount", d).data) for d in invoice["discounts"]
-    ],
-}
-
-
 def retrieve_invoice(ctx: Context, object_id: str, params: Params) -> Data:
     row = ctx.session.get(SandboxObject, object_id)
     if row is None or row.object != "invoice":
         raise missing("invoice", object_id)
-    return expand(ctx, row.data, params.get("expand", []), EXPANDERS)
+    return row.data
 
 
 def list_invoices(ctx: Context, params: Params) -> Data:

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from .cards import Decline, card_of
-from .common import Data, list_object
+from .common import Data
 from .ids import new_id
 from .store import Context
 
@@ -181,7 +181,6 @@ def _charge(ctx: Context, intent: Data, pm: Data, decline: Decline | None) -> Da
         # Offline there is no receipt page to link to.
         "receipt_url": None,
         "refunded": False,
-        "refunds": list_object([], f"/v1/charges/{charge_id}/refunds"),
         "review": None,
         "shipping": None,
         "source": None,

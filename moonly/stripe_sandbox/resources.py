@@ -16,16 +16,46 @@ from .store import Context
 Params = dict[str, Any]
 
 
-def merge_metadata(current: dict[str, str], changes: Any) -> dict[str, str]:
-    """Merge metadata as Stripe does: "" unsets a key, and metadata="" unsets all."""
+# Stripe's metadata limits (docs.stripe.com/api/metadata).
+METADATA_KEYS = 50
+METADATA_KEY_LENGTH = 40
+METADATA_VALUE_LENGTH = 500
+
+
+def merge_metadata(
+    current: dict[str, str], changes: Any, param: str = "metadata"
+) -> dict[str, str]:
+    """Merge metadata as Stripe does: "" unsets a key, and metadata="" unsets all;
+    refuse what Stripe refuses (50 keys of up to 40 characters, values up to 500)."""
     if changes == "":
         return {}
     merged = dict(current)
     for key, value in changes.items():
+        if len(key) > METADATA_KEY_LENGTH:
+            raise SandboxError(
+                400,
+                f"Invalid key: {key} must be a string under "
+                f"{METADATA_KEY_LENGTH} characters",
+                param=param,
+            )
+        if len(value) > METADATA_VALUE_LENGTH:
+            raise SandboxError(
+                400,
+                f"Invalid val: {value} must be a string under "
+                f"{METADATA_VALUE_LENGTH} characters",
+                param=param,
+            )
         if value == "":
             merged.pop(key, None)
         else:
             merged[key] = value
+    if len(merged) > METADATA_KEYS:
+        raise SandboxError(
+            400,
+            f"Metadata can have up to {METADATA_KEYS} keys, but you've set "
+            f"{len(merged)}.",
+            param=param,
+        )
     return merged
 
 
@@ -86,6 +116,8 @@ def list_products(ctx: Context, params: Params) -> dict[str, Any]:
     filters = []
     if "active" in params:
         filters.append(SandboxObject.data["active"].as_boolean() == params["active"])
+    if "ids" in params:
+        filters.append(SandboxObject.id.in_(params["ids"]))
     return ctx.list("product", params, *filters, url="/v1/products")
 
 
@@ -122,6 +154,14 @@ def create_price(ctx: Context, params: Params) -> dict[str, Any]:
         )
     ctx.get("product", params["product"], param="product")
     recurring = params.get("recurring")
+    if recurring is not None and "meter" in recurring:
+        raise SandboxError(
+            400,
+            "The Moonly sandbox does not implement `recurring[meter]` on POST "
+            "/v1/prices (usage-based billing); use Stripe test mode for it.",
+            param="recurring[meter]",
+            code="sandbox_unsupported_parameter",
+        )
     lookup_key = params.get("lookup_key")
     if lookup_key:
         _claim_lookup_key(ctx, lookup_key, params.get("transfer_lookup_key", False))
@@ -184,6 +224,10 @@ def list_prices(ctx: Context, params: Params) -> dict[str, Any]:
         filters.append(SandboxObject.data["product"].as_string() == params["product"])
     if "active" in params:
         filters.append(SandboxObject.data["active"].as_boolean() == params["active"])
+    for name in ("currency", "type"):
+        if name in params:
+            value = params[name].lower() if name == "currency" else params[name]
+            filters.append(SandboxObject.data[name].as_string() == value)
     return ctx.list("price", params, *filters, url="/v1/prices")
 
 

@@ -37,6 +37,34 @@ def check_limit(params: dict[str, Any]) -> int:
     return limit
 
 
+def previous_value(old: Any, new: Any) -> Any:
+    """What an event's `previous_attributes` shows of a changed value: the old value,
+    or for a hash only its changed keys (a key that was not there shows as null)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = [*old, *(k for k in new if k not in old)]
+        return {
+            k: previous_value(old.get(k), new.get(k))
+            for k in keys
+            if old.get(k) != new.get(k)
+        }
+    return old
+
+
+def created_filter(column: Any, created: Any) -> list[Any]:
+    """SQL conditions for Stripe's `created` filter: a timestamp, or gt/gte/lt/lte."""
+    if created is None:
+        return []
+    if isinstance(created, int):
+        return [column == created]
+    ops = {
+        "gt": column.__gt__,
+        "gte": column.__ge__,
+        "lt": column.__lt__,
+        "lte": column.__le__,
+    }
+    return [ops[key](int(value)) for key, value in created.items() if key in ops]
+
+
 @dataclass
 class Context:
     """One API request: its session, its request id and idempotency key, and the clock."""
@@ -87,12 +115,12 @@ class Context:
         silent: bool = False,
         **columns: Any,
     ) -> dict[str, Any]:
-        """Apply changes, emitting `<object>.updated` with the previous values if any changed."""
+        """Apply changes, emitting `<object>.updated` with what they changed."""
         data = copy.deepcopy(row.data)
         previous = {}
         for key, value in changes.items():
             if data.get(key) != value:
-                previous[key] = data.get(key)
+                previous[key] = previous_value(data.get(key), value)
                 data[key] = value
         if previous:
             row.data = data
@@ -180,10 +208,15 @@ class Context:
     def list(
         self, kind: str, params: dict[str, Any], *filters: Any, url: str
     ) -> dict[str, Any]:
-        """A page of objects, newest first, with Stripe's cursor parameters."""
+        """A page of objects, newest first, with Stripe's cursor parameters and its
+        `created` filter."""
         limit = check_limit(params)
+        created = SandboxObject.data["created"].as_integer()
         query = select(SandboxObject).where(
-            SandboxObject.object == kind, SandboxObject.deleted.is_(False), *filters
+            SandboxObject.object == kind,
+            SandboxObject.deleted.is_(False),
+            *filters,
+            *created_filter(created, params.get("created")),
         )
         if "starting_after" in params:
             cursor = self.get(kind, params["starting_after"], param="starting_after")

@@ -97,14 +97,16 @@ def _items(
             "current_period_end": end(price),
             "current_period_start": ctx.now,
             "discounts": [],
-            "metadata": merge_metadata({}, item.get("metadata", {})),
+            "metadata": merge_metadata(
+                {}, item.get("metadata", {}), f"items[{i}][metadata]"
+            ),
             "plan": _plan(price),
             "price": price,
             "quantity": item.get("quantity", 1),
             "subscription": sub_id,
             "tax_rates": [],
         }
-        for item, price in zip(items, prices, strict=True)
+        for i, (item, price) in enumerate(zip(items, prices, strict=True))
     ]
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from . import invoice_api
 from . import invoices as inv
 from . import subscription_objects as so
-from .common import Data, Params, at_subscription_time, expand, missing, ref, require
+from .common import Data, Params, at_subscription_time, missing, ref, require
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
@@ -30,24 +29,6 @@ NO_PAYMENT_METHOD = (
 )
 
 
-EXPANDERS = {
-    "latest_invoice": lambda ctx, sub: copy.deepcopy(
-        ctx.get("invoice", sub["latest_invoice"]).data
-    ),
-    "latest_invoice.payments": invoice_api.payments,
-    "discounts": lambda ctx, sub: [
-        copy.deepcopy(ctx.get("discount", d).data) for d in sub["discounts"]
-    ],
-    "default_payment_method": lambda ctx, sub: copy.deepcopy(
-        ctx.session.get(SandboxObject, sub["default_payment_method"]).data
-    ),
-}
-
-
-def _expanded(ctx: Context, sub: Data, params: Params) -> Data:
-    return expand(ctx, sub, params.get("expand", []), EXPANDERS)
-
-
 def _payment_method(
     ctx: Context, customer: SandboxObject, params: Params
 ) -> Data | None:
@@ -67,14 +48,24 @@ def _set_currency(ctx: Context, customer: SandboxObject, currency: str) -> None:
 
 
 def _incomplete_error(attempt: Attempt | None) -> SandboxError:
-    """The 402 of `error_if_incomplete` when the first payment did not go through."""
+    """The 402 of `error_if_incomplete` when the first payment did not go through,
+    carrying the PaymentIntent (and the failed charge and card) as Stripe's does."""
+    intent = None if attempt is None else copy.deepcopy(attempt.intent)
     if attempt is not None and attempt.decline is not None:
-        return attempt.decline.error()
+        error = attempt.decline.error()
+        last = attempt.intent["last_payment_error"] or {}
+        error.extra.update(
+            charge=None if attempt.charge is None else attempt.charge["id"],
+            payment_intent=intent,
+            payment_method=last.get("payment_method"),
+        )
+        return error
     return SandboxError(
         402,
         REQUIRES_ACTION,
         type="card_error",
         code="subscription_payment_intent_requires_action",
+        extra={} if intent is None else {"payment_intent": intent},
     )
 
 
@@ -108,11 +99,11 @@ def create_subscription(ctx: Context, params: Params) -> Data:
         sub = {**sub, "status": "active"}
         ctx.emit("customer.subscription.updated", sub, {"status": "incomplete"})
     ctx.insert(copy.deepcopy(sub), silent=True)
-    return _expanded(ctx, sub, params)
+    return sub
 
 
 def retrieve_subscription(ctx: Context, object_id: str, params: Params) -> Data:
-    return _expanded(ctx, _row(ctx, object_id).data, params)
+    return _row(ctx, object_id).data
 
 
 def _row(ctx: Context, object_id: str) -> SandboxObject:
@@ -166,7 +157,7 @@ def update_subscription(ctx: Context, object_id: str, params: Params) -> Data:
     if wanted is not None and wanted != sub["cancel_at_period_end"]:
         item = sub["items"]["data"][0]
         changes.update(so.cancel_fields(wanted, item, ctx.now))
-    return _expanded(ctx, ctx.update(row, changes), params)
+    return ctx.update(row, changes)
 
 
 def cancel_subscription(ctx: Context, object_id: str, params: Params) -> Data:
