@@ -72,6 +72,13 @@ def _number(name: str, default: float) -> float:
         ) from None
 
 
+def _trial_days() -> int:
+    days = _int("MOONLY_TRIAL_DAYS", 0)
+    if not 0 <= days <= 730:  # Stripe's longest trial is two years
+        raise ConfigError(f"MOONLY_TRIAL_DAYS must be 0 to 730; got {days}.")
+    return days
+
+
 def _text(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
@@ -124,6 +131,8 @@ def base_settings() -> dict:
             "MOONLY_REFERRAL_FLOW", REFERRAL_FLOWS, "customer_at_signup"
         ),
         "MOONLY_DEMO": env_flag("MOONLY_DEMO", False),
+        # Days of free trial on every new plan (the card is collected first); 0: none.
+        "MOONLY_TRIAL_DAYS": _trial_days(),
         # The invite link is also kept server-side so signup works when Cello's
         # script is blocked.
         "INVITE_COOKIE_NAME": "moonly_invite",

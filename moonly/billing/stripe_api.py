@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import stripe
 from flask import Flask, current_app
@@ -301,6 +301,92 @@ def list_subscriptions(customer_id: str) -> list[stripe.Subscription]:
 def list_invoices(customer_id: str) -> list[stripe.Invoice]:
     return list(
         client().v1.invoices.list(params={"customer": customer_id, "limit": 100}).data
+    )
+
+
+# Hosted Checkout and the customer portal
+
+
+def create_checkout_session(
+    *,
+    customer_id: str,
+    price_id: str,
+    client_reference_id: str,
+    subscription_metadata: dict[str, str],
+    coupon_id: str | None,
+    trial_days: int,
+    success_url: str,
+    cancel_url: str,
+    idempotency_key: str,
+) -> stripe.checkout.Session:
+    """A Checkout Session for one plan; Stripe's page collects the card."""
+    subscription_data: stripe.params.checkout.SessionCreateParamsSubscriptionData = {
+        "metadata": subscription_metadata
+    }
+    if trial_days:
+        subscription_data["trial_period_days"] = trial_days
+    return client().v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer_id,
+            "line_items": [{"price": price_id, "quantity": 1}],
+            "discounts": [{"coupon": coupon_id}] if coupon_id else [],
+            "subscription_data": subscription_data,
+            "client_reference_id": client_reference_id,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        },
+        options={"idempotency_key": idempotency_key},
+    )
+
+
+def retrieve_checkout_session(session_id: str) -> stripe.checkout.Session:
+    return client().v1.checkout.sessions.retrieve(session_id)
+
+
+def open_checkout_sessions(customer_id: str) -> list[stripe.checkout.Session]:
+    found = client().v1.checkout.sessions.list(
+        params={"customer": customer_id, "status": "open", "limit": 100}
+    )
+    return list(found.data)
+
+
+def expire_checkout_session(session_id: str) -> stripe.checkout.Session:
+    return client().v1.checkout.sessions.expire(session_id)
+
+
+def create_portal_session(
+    customer_id: str, return_url: str, configuration: str | None
+) -> stripe.billing_portal.Session:
+    params: stripe.params.billing_portal.SessionCreateParams = {
+        "customer": customer_id,
+        "return_url": return_url,
+    }
+    if configuration:
+        params["configuration"] = configuration
+    return client().v1.billing_portal.sessions.create(params=params)
+
+
+def portal_configurations() -> list[stripe.billing_portal.Configuration]:
+    found = client().v1.billing_portal.configurations.list(params={"limit": 100})
+    return list(found.data)
+
+
+def save_portal_configuration(
+    configuration_id: str | None,
+    params: stripe.params.billing_portal.ConfigurationCreateParams,
+) -> stripe.billing_portal.Configuration:
+    """Create the portal configuration, or update the one Moonly made before."""
+    if configuration_id is None:
+        return client().v1.billing_portal.configurations.create(params=params)
+    # The same features; the SDK types them as two TypedDicts of the same shape.
+    update: stripe.params.billing_portal.ConfigurationUpdateParams = {
+        "features": cast(Any, params["features"]),
+        "business_profile": params.get("business_profile", {}),
+        "metadata": params.get("metadata", {}),
+    }
+    return client().v1.billing_portal.configurations.update(
+        configuration_id, params=update
     )
 
 

@@ -32,6 +32,18 @@ class CheckoutForm(FlaskForm):
     )
 
 
+class HostedCheckoutForm(FlaskForm):
+    """Pay on Stripe's Checkout page: only the attempt id (a double submit is one
+    session)."""
+
+    attempt = HiddenField(
+        validators=[
+            InputRequired("Reload the page and try again."),
+            Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="Reload the page and try again."),
+        ]
+    )
+
+
 class DeleteAccountForm(FlaskForm):
     password = PasswordField(
         "Your password",

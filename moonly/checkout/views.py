@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from flask import (
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_login import current_user, login_required, logout_user
@@ -18,6 +20,7 @@ from flask_login import current_user, login_required, logout_user
 from ..accounts.service import authenticate
 from ..billing import account as billing_account
 from ..billing import account_deletion, stripe_api
+from ..billing import hosted_checkout as hosted_checkout_flow
 from ..billing.catalog import (
     PLANS,
     CatalogPrice,
@@ -38,7 +41,7 @@ from ..billing.checkout import (
 )
 from ..referral import current_invite, ucc_from_cookie
 from . import bp
-from .forms import CheckoutForm, DeleteAccountForm, new_attempt
+from .forms import CheckoutForm, DeleteAccountForm, HostedCheckoutForm, new_attempt
 
 
 @dataclass(frozen=True)
@@ -145,8 +148,20 @@ def checkout(lookup_key: str):
             return redirect(url_for("checkout.account"))
     if error or not form.is_submitted():
         form.attempt.data = new_attempt()  # a new card is a new attempt
-    offer = offer_for(current_user)
     status = 402 if error else (400 if form.is_submitted() else 200)
+    return _checkout_page(price, form, HostedCheckoutForm(), error, status)
+
+
+def _checkout_page(
+    price: CatalogPrice,
+    form: CheckoutForm,
+    hosted_form: HostedCheckoutForm,
+    error: str | None,
+    status: int,
+):
+    if not hosted_form.attempt.data or error:
+        hosted_form.attempt.data = new_attempt()
+    offer = offer_for(current_user)
     return render_template(
         "checkout/checkout.html",
         plan_name=price.plan.name,
@@ -154,8 +169,60 @@ def checkout(lookup_key: str):
         quote=quote(price, offer),
         offer=offer,
         form=form,
+        hosted_form=hosted_form,
         error=error,
+        trial_days=current_app.config["MOONLY_TRIAL_DAYS"],
     ), status
+
+
+@bp.post("/checkout/<lookup_key>/hosted")
+@login_required
+def hosted_checkout(lookup_key: str):
+    """Open a Stripe Checkout Session for the plan and send the user to its page."""
+    price = _price_or_404(lookup_key)
+    hosted_form = HostedCheckoutForm()
+    form = CheckoutForm(formdata=None)
+    form.attempt.data = new_attempt()
+    if not hosted_form.validate_on_submit():
+        return _checkout_page(price, form, hosted_form, None, 400)
+    try:
+        url = hosted_checkout_flow.open_session(
+            current_user,
+            price,
+            hosted_form.attempt.data,
+            success_url=url_for("checkout.success", _external=True)
+            + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=url_for(
+                "checkout.checkout", lookup_key=lookup_key, _external=True
+            ),
+        )
+    except AlreadySubscribed:
+        flash("You already have a plan. Here it is.", "info")
+        return redirect(url_for("checkout.account"))
+    except CheckoutError as failure:
+        return _checkout_page(price, form, hosted_form, str(failure), 503)
+    return redirect(url, code=303)
+
+
+@bp.get("/checkout/success")
+@login_required
+def success():
+    """After Stripe's Checkout page: what was paid, read from Stripe, never the URL."""
+    try:
+        session = hosted_checkout_flow.finished_session(
+            current_user, request.args.get("session_id", "")
+        )
+    except stripe_api.StripeError:
+        abort(503)
+    if session is None:
+        abort(404)
+    row = billing_account.current_subscription(current_user)
+    return render_template(
+        "checkout/success.html",
+        paid=session.status == "complete",
+        amount=money(session.amount_total or 0),
+        subscription=billing_account.subscription_view(row) if row else None,
+    )
 
 
 @bp.get("/account")

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ..billing import sync
+from ..billing.hosted_checkout import sync_checkout_session
 
 # The ten events Cello's Stripe webhook listens to, plus the invoice and charge events
 # that change the same objects.
 HANDLERS: dict[str, Callable[[str], Any]] = {
+    "checkout.session.completed": sync_checkout_session,
     "customer.created": sync.link_customer,
     "customer.updated": sync.link_customer,
     "customer.deleted": sync.unlink_deleted_customer,
