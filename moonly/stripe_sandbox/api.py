@@ -24,6 +24,7 @@ from .event_api import EVENT_ROUTES
 from .ids import new_id
 from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
+from .portal import PORTAL_ROUTES
 from .promotion_codes import PROMOTION_CODE_ROUTES
 from .store import API_VERSION, DEFAULT_PUBLIC_URL, Context
 from .test_helpers import TEST_HELPER_ROUTES
@@ -162,7 +163,7 @@ ROUTES = [
     *(_route(*spec) for spec in TEST_HELPER_ROUTES),
     *(
         _route(*spec)
-        for spec in PROMOTION_CODE_ROUTES + CHECKOUT_ROUTES
+        for spec in PROMOTION_CODE_ROUTES + CHECKOUT_ROUTES + PORTAL_ROUTES
     ),
 ]
 
