@@ -26,16 +26,18 @@ if TYPE_CHECKING:
 PREFIXES = ("/pay/", "/portal/")
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
 # The test cards a visitor can choose from, in the order shown; the first is chosen.
+# (test id, label, outcome, badge tone)
 CARD_CHOICES = (
-    ("pm_card_visa", "Visa ending in 4242", "Succeeds"),
-    ("pm_card_mastercard", "Mastercard ending in 4444", "Succeeds"),
-    ("pm_card_chargeDeclined", "Visa ending in 0002", "Declined"),
+    ("pm_card_visa", "Visa ending in 4242", "Succeeds", "good"),
+    ("pm_card_mastercard", "Mastercard ending in 4444", "Succeeds", "good"),
+    ("pm_card_chargeDeclined", "Visa ending in 0002", "Declined", "bad"),
     (
         "pm_card_chargeDeclinedInsufficientFunds",
         "Visa ending in 9995",
-        "Declined: insufficient funds",
+        "Insufficient funds",
+        "bad",
     ),
-    ("pm_card_authenticationRequired", "Visa ending in 3184", "Asks for 3-D Secure"),
+    ("pm_card_authenticationRequired", "Visa ending in 3184", "3-D Secure", ""),
 )
 
 

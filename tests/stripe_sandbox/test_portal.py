@@ -6,7 +6,7 @@ import pytest
 import stripe as stripe_sdk
 from conftest import recorded
 from test_billing import assert_shape, price, subscribe
-from test_checkout import text
+from test_checkout_sessions import text
 from werkzeug.test import Client
 
 RETURN = "https://moonly.example/account"
