@@ -155,6 +155,13 @@ def _default_features() -> Data:
     }
 
 
+def _url(value: str | None, param: str) -> str | None:
+    """A URL the page links to: http(s) only."""
+    if value and not value.startswith(("http://", "https://")):
+        raise SandboxError.invalid(param, "Not a valid URL")
+    return value or None
+
+
 def _business_profile(current: Data, changes: Params) -> Data:
     profile = dict(current)
     for key, value in changes.items():
@@ -190,7 +197,9 @@ def create_configuration(ctx: Context, params: Params) -> Data:
             params.get("business_profile", {}),
         ),
         "created": ctx.now,
-        "default_return_url": params.get("default_return_url") or None,
+        "default_return_url": _url(
+            params.get("default_return_url"), "default_return_url"
+        ),
         "features": _features(ctx, _default_features(), params["features"]),
         "is_default": _default(ctx) is None,
         "livemode": False,
@@ -226,9 +235,11 @@ def update_configuration(ctx: Context, object_id: str, params: Params) -> Data:
         changes["business_profile"] = _business_profile(
             config["business_profile"], params["business_profile"]
         )
-    for key in ("default_return_url", "name"):
-        if key in params:
-            changes[key] = params[key] or None
+    if "default_return_url" in params:
+        url = params["default_return_url"]
+        changes["default_return_url"] = _url(url, "default_return_url")
+    if "name" in params:
+        changes["name"] = params["name"] or None
     if "active" in params:
         if not params["active"] and config["is_default"]:
             raise SandboxError.invalid(
@@ -291,7 +302,9 @@ def create_session(ctx: Context, params: Params) -> Data:
                 param="configuration",
             )
         config = found.data
-    return_url = params.get("return_url") or config["default_return_url"]
+    return_url = (
+        _url(params.get("return_url"), "return_url") or (config["default_return_url"])
+    )
     if return_url is None:
         raise SandboxError(
             400,

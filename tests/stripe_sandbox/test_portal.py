@@ -289,3 +289,13 @@ def test_the_page_changes_nothing_on_get(sandbox, stripe, catalog):
     before = len(recorded(stripe))
     client.get(path + "?action=cancel&subscription=" + sub.id)
     assert len(recorded(stripe)) == before
+
+
+def test_return_urls_must_be_web_addresses(stripe, catalog):
+    customer = stripe.v1.customers.create(params={})
+    configure(stripe)
+    with pytest.raises(stripe_sdk.InvalidRequestError) as error:
+        stripe.v1.billing_portal.sessions.create(
+            params={"customer": customer.id, "return_url": "javascript:alert(1)"}
+        )
+    assert error.value.param == "return_url"
