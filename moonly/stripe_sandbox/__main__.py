@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL only: the schema that holds the sandbox's tables",
     )
     parser.add_argument(
+        "--public-url",
+        default=os.environ.get("STRIPE_SANDBOX_PUBLIC_URL") or None,
+        help="where browsers reach this server, for the URLs of its Checkout and "
+        "portal pages (default: $STRIPE_SANDBOX_PUBLIC_URL, else each request's host)",
+    )
+    parser.add_argument(
         "--no-webhooks",
         action="store_true",
         help="do not deliver events to webhook endpoints",
@@ -47,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
 
-    sandbox = Sandbox(args.database_url, schema=args.schema)
+    sandbox = Sandbox(args.database_url, schema=args.schema, public_url=args.public_url)
     server = make_server(args.host, args.port, sandbox.wsgi_app(), threaded=True)
     deliverer = None if args.no_webhooks else sandbox.deliverer()
     if deliverer:

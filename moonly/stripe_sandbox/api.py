@@ -18,6 +18,7 @@ from stripe import params as sp
 from . import customers
 from . import resources as r
 from .billing_routes import BILLING_ROUTES
+from .checkout_sessions import CHECKOUT_ROUTES
 from .errors import SandboxError
 from .event_api import EVENT_ROUTES
 from .expansion import check_depth, expand
@@ -25,8 +26,10 @@ from .ids import new_id
 from .list_api import LIST_ROUTES
 from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
+from .portal import PORTAL_ROUTES
+from .promotion_codes import PROMOTION_CODE_ROUTES
 from .search import SEARCH_ROUTES
-from .store import API_VERSION, Context
+from .store import API_VERSION, DEFAULT_PUBLIC_URL, Context
 from .test_helpers import TEST_HELPER_ROUTES
 from .webhook_endpoints import WEBHOOK_ENDPOINT_ROUTES
 
@@ -170,6 +173,10 @@ ROUTES = [
     *(_route(*spec) for spec in EVENT_ROUTES),
     *(_route(*spec) for spec in LIST_ROUTES),
     *(_route(*spec) for spec in TEST_HELPER_ROUTES),
+    *(
+        _route(*spec)
+        for spec in PROMOTION_CODE_ROUTES + CHECKOUT_ROUTES + PORTAL_ROUTES
+    ),
 ]
 
 
@@ -277,8 +284,9 @@ def handle(
     query: str,
     body: str,
     headers: dict[str, str],
+    public_url: str = DEFAULT_PUBLIC_URL,
 ) -> Response:
-    """Answer one API request as Stripe would."""
+    """Answer one API request as Stripe would; `public_url` is where its pages are."""
     request_id = new_id("req", 14)
     headers = {k.lower(): v for k, v in headers.items()}
     try:
@@ -305,7 +313,9 @@ def handle(
             saved = _saved_result(engine, key)
             if saved is not None:
                 return _replay(saved, fingerprint, key)
-        return _execute(engine, route, object_id, params, request_id, key, fingerprint)
+        return _execute(
+            engine, route, object_id, params, request_id, key, fingerprint, public_url
+        )
     except SandboxError as error:
         return _response(error.status, error.body(request_id), request_id)
 
@@ -318,9 +328,10 @@ def _execute(
     request_id: str,
     key: str | None,
     fingerprint: str,
+    public_url: str,
 ) -> Response:
     with Session(engine) as session:
-        ctx = Context(session, request_id, key)
+        ctx = Context(session, request_id, key, public_url=public_url)
         try:
             args = (object_id, params) if object_id is not None else (params,)
             body = route.handler(ctx, *args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from . import promotion_codes
 from .common import Data, add_interval, ref
 from .errors import SandboxError
 from .ids import new_id
@@ -11,7 +12,7 @@ from .models import SandboxObject
 from .store import Context
 
 
-def _check_redeemable(ctx: Context, coupon: Data, param: str) -> None:
+def check_coupon(ctx: Context, coupon: Data, param: str) -> None:
     full = coupon["max_redemptions"] is not None and (
         coupon["times_redeemed"] >= coupon["max_redemptions"]
     )
@@ -25,13 +26,37 @@ def _check_redeemable(ctx: Context, coupon: Data, param: str) -> None:
         )
 
 
+def resolve(
+    ctx: Context, discount: Data, customer: str, subscription: str, i: int
+) -> Data:
+    """The discount a `discounts[i]` entry asks for: a coupon, or a promotion code."""
+    if ("coupon" in discount) == ("promotion_code" in discount):
+        raise SandboxError.invalid(
+            f"discounts[{i}]",
+            "You may only specify one of these parameters: coupon, promotion_code.",
+        )
+    if "coupon" in discount:
+        param = f"discounts[{i}][coupon]"
+        return create(ctx, discount["coupon"], customer, subscription, param)
+    param = f"discounts[{i}][promotion_code]"
+    code = promotion_codes.redeem(ctx, discount["promotion_code"], customer, param)
+    coupon = code["promotion"]["coupon"]
+    return create(ctx, coupon, customer, subscription, param, promotion_code=code["id"])
+
+
 def create(
-    ctx: Context, coupon_id: str, customer: str, subscription: str, param: str
+    ctx: Context,
+    coupon_id: str,
+    customer: str,
+    subscription: str,
+    param: str,
+    *,
+    promotion_code: str | None = None,
 ) -> Data:
     """Redeem a coupon on a new subscription (Stripe sends no event of its own for it)."""
     row = ref(ctx, "coupon", coupon_id, param)
     coupon = row.data
-    _check_redeemable(ctx, coupon, param)
+    check_coupon(ctx, coupon, param)
     ctx.update(row, {"times_redeemed": coupon["times_redeemed"] + 1}, silent=True)
     months = coupon["duration_in_months"]
     discount = {
@@ -44,7 +69,7 @@ def create(
         else None,
         "invoice": None,
         "invoice_item": None,
-        "promotion_code": None,
+        "promotion_code": promotion_code,
         "source": {"coupon": coupon_id, "type": "coupon"},
         "start": ctx.now,
         "subscription": subscription,
@@ -85,9 +110,10 @@ def line_discounts(
         budget = coupon["amount_off"] if coupon["currency"] == currency else 0
         for i, amount in enumerate(left):
             if coupon["percent_off"] is not None:
-                off = min(amount, _percent(amount, coupon["percent_off"]))
+                # A credit line (a proration) gets its share back, negative too.
+                off = _percent(amount, coupon["percent_off"])
             else:
-                off = min(amount, budget)
+                off = min(max(amount, 0), budget)
                 budget -= off
             left[i] -= off
             result[i].append({"amount": off, "discount": discount["id"]})
@@ -132,6 +158,7 @@ def totals(lines: list[Data], discounts: list[Data]) -> Data:
             {**d, "credit_balance_transaction": None, "type": "discount"}
             for d in per_discount
         ],
-        "amount_due": total,
-        "amount_remaining": total,
+        # A credit (negative total) is owed to the customer, not charged.
+        "amount_due": max(total, 0),
+        "amount_remaining": max(total, 0),
     }

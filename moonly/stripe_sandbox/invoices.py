@@ -6,6 +6,7 @@ import copy
 from dataclasses import dataclass
 
 from . import discounts as di
+from . import invoice_items
 from .common import Data, list_object
 from .ids import new_id
 from .models import SandboxObject
@@ -82,6 +83,9 @@ def build(
     customer = ctx.session.get(SandboxObject, sub["customer"])
     assert customer is not None
     lines = [_line(ctx, invoice_id, sub, i, period) for i in sub["items"]["data"]]
+    lines += invoice_items.pending_lines(
+        ctx, sub["id"], invoice_id, consume=not preview
+    )
     first = reason == "subscription_create"
     active = [
         d
@@ -202,7 +206,7 @@ def _finalize(ctx: Context, invoice: Data) -> None:
 def _mark_paid(ctx: Context, invoice: Data) -> None:
     invoice.update(
         status="paid",
-        amount_paid=invoice["total"],
+        amount_paid=invoice["amount_due"],
         amount_remaining=0,
         auto_advance=False,
         next_payment_attempt=None,
@@ -246,7 +250,7 @@ def collect(
     ctx.emit("invoice.created", invoice)
     _finalize(ctx, invoice)
     attempt = None
-    if invoice["total"] == 0:
+    if invoice["amount_due"] <= 0:  # nothing to charge, e.g. a credit
         _mark_paid(ctx, invoice)
     else:
         about = (
@@ -256,7 +260,7 @@ def collect(
         )
         attempt = pay(
             ctx,
-            amount=invoice["total"],
+            amount=invoice["amount_due"],
             currency=invoice["currency"],
             customer=invoice["customer"],
             pm=pm,

@@ -210,7 +210,7 @@ def pay(
     if pm is None or not confirm:
         return _store(ctx, Attempt(intent))
     card = card_of(pm)
-    if card.requires_action:
+    if card.requires_action and pm["id"] not in ctx.authenticated:
         intent.update(
             status="requires_action",
             next_action={

@@ -15,6 +15,8 @@ from .ids import new_id
 from .models import SandboxDelivery, SandboxEvent, SandboxObject
 
 API_VERSION = "2026-10-28.endive"
+# `python -m moonly.stripe_sandbox` serves here unless told otherwise.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:12111"
 
 # Objects whose events carry another name than their `object`.
 _EVENT_PREFIX = {"subscription": "customer.subscription"}
@@ -75,6 +77,11 @@ class Context:
     idempotency_key: str | None
     # Simulated time: the real clock, or a subscription's own (see clock.py).
     now_ns: int = field(default_factory=time.time_ns)
+    # Where the sandbox's own pages (Checkout, the customer portal) are served.
+    public_url: str = DEFAULT_PUBLIC_URL
+    # Payment methods whose 3-D Secure challenge the customer passed on a sandbox page
+    # during this request: their payments go through without `requires_action`.
+    authenticated: set[str] = field(default_factory=set)
     _inserted: int = field(default=0, init=False)
     _last_event_ns: int = field(default=0, init=False)
     _endpoints: list[dict[str, Any]] | None = field(default=None, init=False)

@@ -122,11 +122,9 @@ def new(ctx: Context, sub_id: str, customer: str, params: Params) -> Data:
     items = _items(ctx, sub_id, params, end)
     discounts = []
     for i, discount in enumerate(params.get("discounts", [])):
-        for key in sorted(set(discount) - {"coupon"}):
+        for key in sorted(set(discount) - {"coupon", "promotion_code"}):
             raise unsupported(f"discounts[{i}][{key}]")
-        coupon = require(discount, "coupon")
-        param = f"discounts[{i}][coupon]"
-        discounts.append(di.create(ctx, coupon, customer, sub_id, param)["id"])
+        discounts.append(di.resolve(ctx, discount, customer, sub_id, i)["id"])
     return {
         "id": sub_id,
         "object": "subscription",

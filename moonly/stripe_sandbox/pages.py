@@ -1,0 +1,119 @@
+"""The pages a customer visits, served by the sandbox's WSGI app beside its API.
+
+`/pay/<cs_…>` is hosted Checkout (checkout_page.py) and `/portal/<bps_…>` the customer
+portal (portal_page.py). Links and form actions are built from the request's
+`SCRIPT_NAME`, so the pages work as well when another app mounts the sandbox under a
+prefix of its own (werkzeug's DispatcherMiddleware). Jinja escapes everything shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Request, Response
+
+from .store import Context
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+PREFIXES = ("/pay/", "/portal/")
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
+# The test cards a visitor can choose from, in the order shown; the first is chosen.
+# (test id, label, outcome, badge tone)
+CARD_CHOICES = (
+    ("pm_card_visa", "Visa ending in 4242", "Succeeds", "good"),
+    ("pm_card_mastercard", "Mastercard ending in 4444", "Succeeds", "good"),
+    ("pm_card_chargeDeclined", "Visa ending in 0002", "Declined", "bad"),
+    (
+        "pm_card_chargeDeclinedInsufficientFunds",
+        "Visa ending in 9995",
+        "Insufficient funds",
+        "bad",
+    ),
+    ("pm_card_authenticationRequired", "Visa ending in 3184", "3-D Secure", ""),
+)
+
+
+def money(cents: int, currency: str) -> str:
+    """`$9.60`, `-$2.40`: an amount as a price tag shows it."""
+    sign = "-" if cents < 0 else ""
+    symbol = SYMBOLS.get(currency.lower(), currency.upper() + " ")
+    return f"{sign}{symbol}{abs(cents) / 100:,.2f}"
+
+
+def day(ts: int | None) -> str:
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, UTC).strftime("%-d %B %Y")
+
+
+def per(price: dict[str, Any]) -> str:
+    """`month`, `3 months`: a recurring price's period."""
+    recurring = price["recurring"]
+    count = recurring["interval_count"]
+    interval = recurring["interval"]
+    return interval if count == 1 else f"{count} {interval}s"
+
+
+_ENV = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters.update(money=money, day=day, per=per)
+
+
+def render(name: str, status: int = 200, **context: Any) -> Response:
+    html = _ENV.get_template(name).render(cards=CARD_CHOICES, **context)
+    response = Response(html, status, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action *; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+    return response
+
+
+def notice(title: str, message: str, status: int, link: str | None = None) -> Response:
+    return render("notice.html", status, title=title, message=message, link=link)
+
+
+def public_url(sandbox: Sandbox, request: Request) -> str:
+    return sandbox.public_url or (request.host_url.rstrip("/") + request.script_root)
+
+
+@contextmanager
+def transaction(sandbox: Sandbox, request: Request) -> Iterator[Context]:
+    """A context for one page request, committed unless it raised."""
+    with Session(sandbox.engine) as session:
+        ctx = Context(session, None, None, public_url=public_url(sandbox, request))
+        try:
+            yield ctx
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+def respond(sandbox: Sandbox, request: Request) -> Response:
+    """Answer a page request."""
+    _, kind, rest = request.path.split("/", 2)
+    object_id, _, action = rest.partition("/")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return notice("Method not allowed", "This page takes GET and POST.", 405)
+    handler: Callable[[Sandbox, Request, str, str], Response]
+    if kind == "pay":
+        from .checkout_page import respond as handler
+    else:
+        from .portal_page import respond as handler
+    return handler(sandbox, request, object_id, action)
