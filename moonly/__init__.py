@@ -176,9 +176,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(cello_cli)
 
 
-SANDBOX_PAGES = "/_stripe-sandbox"
-
-
 def mount_sandbox_pages(app: Flask) -> None:
     """Offline, in-process: serve the Stripe sandbox's own pages (hosted Checkout, the
     customer portal, 3-D Secure) under SANDBOX_PAGES, as Stripe serves them on its own
@@ -188,7 +185,7 @@ def mount_sandbox_pages(app: Flask) -> None:
     from werkzeug.exceptions import NotFound
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    from .billing.stripe_api import in_process_sandbox
+    from .billing.stripe_api import SANDBOX_PAGES, in_process_sandbox
 
     def pages(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("PATH_INFO", "").startswith("/v1/"):

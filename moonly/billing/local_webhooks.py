@@ -107,7 +107,10 @@ def served_url() -> str:
 
 def register_on_start() -> None:
     """On the first request: point the endpoint at the address actually served, or say
-    loudly why events will not arrive."""
+    loudly why events will not arrive; in-process, serve the sandbox's pages there too."""
+    sandbox = stripe_api.in_process_sandbox()
+    if sandbox is not None:
+        sandbox.public_url = served_address() + stripe_api.SANDBOX_PAGES
     url = served_url()
     try:
         message = ensure_endpoint(url)

@@ -22,6 +22,9 @@ from ..stripe_sandbox import Sandbox
 
 SANDBOX_API_KEY = "sk_test_moonly_offline_sandbox"
 SANDBOX_EXTENSION = "moonly.stripe_sandbox"
+# Offline, in-process: where the app serves the sandbox's pages (hosted Checkout, the
+# customer portal, 3-D Secure), as Stripe serves them on its own origin.
+SANDBOX_PAGES = "/_stripe-sandbox"
 StripeError = stripe.StripeError
 
 
@@ -38,7 +41,10 @@ def in_process_sandbox(app: Flask | None = None) -> Sandbox | None:
         return None
     ext = app.extensions
     if SANDBOX_EXTENSION not in ext:
-        ext[SANDBOX_EXTENSION] = Sandbox(sandbox_database_url(app.config))
+        ext[SANDBOX_EXTENSION] = Sandbox(
+            sandbox_database_url(app.config),
+            public_url=app.config["SERVER_ADDRESS"] + SANDBOX_PAGES,
+        )
     found: Sandbox = ext[SANDBOX_EXTENSION]
     return found
 

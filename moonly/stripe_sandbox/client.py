@@ -6,7 +6,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -79,12 +79,18 @@ class SandboxHTTPClient(HTTPClient):
         self,
         engine: Engine,
         faults: Faults | None = None,
-        public_url: str = DEFAULT_PUBLIC_URL,
+        public_url: str | Callable[[], str] = DEFAULT_PUBLIC_URL,
     ) -> None:
         super().__init__()
         self.engine = engine
         self.faults = faults or Faults()
-        self.public_url = public_url
+        # Where the sandbox's pages are served; a callable is read at each request.
+        self._public_url = public_url
+
+    @property
+    def public_url(self) -> str:
+        found = self._public_url
+        return found() if callable(found) else found
 
     def request(
         self,

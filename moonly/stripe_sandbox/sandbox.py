@@ -46,7 +46,7 @@ class Sandbox:
     def http_client(self) -> SandboxHTTPClient:
         """An SDK HTTP client answering from this sandbox (sharing its fault switch)."""
         return SandboxHTTPClient(
-            self.engine, self.faults, self.public_url or DEFAULT_PUBLIC_URL
+            self.engine, self.faults, lambda: self.public_url or DEFAULT_PUBLIC_URL
         )
 
     def handle(
