@@ -23,7 +23,7 @@ from .event_api import EVENT_ROUTES
 from .ids import new_id
 from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
-from .store import API_VERSION, Context
+from .store import API_VERSION, DEFAULT_PUBLIC_URL, Context
 from .test_helpers import TEST_HELPER_ROUTES
 from .webhook_endpoints import WEBHOOK_ENDPOINT_ROUTES
 
@@ -265,8 +265,9 @@ def handle(
     query: str,
     body: str,
     headers: dict[str, str],
+    public_url: str = DEFAULT_PUBLIC_URL,
 ) -> Response:
-    """Answer one API request as Stripe would."""
+    """Answer one API request as Stripe would; `public_url` is where its pages are."""
     request_id = new_id("req", 14)
     headers = {k.lower(): v for k, v in headers.items()}
     try:
@@ -291,7 +292,9 @@ def handle(
             saved = _saved_result(engine, key)
             if saved is not None:
                 return _replay(saved, fingerprint, key)
-        return _execute(engine, route, object_id, params, request_id, key, fingerprint)
+        return _execute(
+            engine, route, object_id, params, request_id, key, fingerprint, public_url
+        )
     except SandboxError as error:
         return _response(error.status, error.body(request_id), request_id)
 
@@ -304,14 +307,16 @@ def _execute(
     request_id: str,
     key: str | None,
     fingerprint: str,
+    public_url: str,
 ) -> Response:
     with Session(engine) as session:
-        ctx = Context(session, request_id, key)
+        ctx = Context(session, request_id, key, public_url=public_url)
         try:
             args = (object_id, params) if object_id is not None else (params,)
             result = _response(200, route.handler(ctx, *args), request_id)
         except SandboxError as error:
-            session.rollback()
+            if not error.keep_changes:
+                session.rollback()
             result = _response(error.status, error.body(request_id), request_id)
         if key:
             result.headers["Idempotency-Key"] = key

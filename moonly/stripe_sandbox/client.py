@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from stripe import APIConnectionError, HTTPClient
 
 from .api import handle
+from .store import DEFAULT_PUBLIC_URL
 
 FAULT_KINDS = ("connection", "lost_response", "server_error")
 
@@ -74,10 +75,16 @@ class Faults:
 class SandboxHTTPClient(HTTPClient):
     name = "moonly-sandbox"
 
-    def __init__(self, engine: Engine, faults: Faults | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        faults: Faults | None = None,
+        public_url: str = DEFAULT_PUBLIC_URL,
+    ) -> None:
         super().__init__()
         self.engine = engine
         self.faults = faults or Faults()
+        self.public_url = public_url
 
     def request(
         self,
@@ -110,6 +117,7 @@ class SandboxHTTPClient(HTTPClient):
             parts.query,
             body,
             dict(headers or {}),
+            self.public_url,
         )
         if fault == "lost_response":
             raise APIConnectionError(

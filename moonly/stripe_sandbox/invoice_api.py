@@ -37,8 +37,26 @@ def payments(ctx: Context, invoice: Data) -> Data:
     )
 
 
+def confirmation_secret(ctx: Context, invoice: Data) -> Data | None:
+    """The client secret of the PaymentIntent that pays the invoice (absent unless
+    expanded, like `payments`); null when nothing is to be paid by card."""
+    row = ctx.session.scalars(
+        select(SandboxObject)
+        .where(
+            SandboxObject.object == "invoice_payment",
+            SandboxObject.data["invoice"].as_string() == invoice["id"],
+        )
+        .order_by(SandboxObject.created_ns.desc())
+    ).first()
+    if row is None:
+        return None
+    intent = ctx.get("payment_intent", row.data["payment"]["payment_intent"]).data
+    return {"client_secret": intent["client_secret"], "type": "payment_intent"}
+
+
 EXPANDERS = {
     "payments": payments,
+    "confirmation_secret": confirmation_secret,
     "discounts": lambda ctx, invoice: [
         copy.deepcopy(ctx.get("discount", d).data) for d in invoice["discounts"]
     ],

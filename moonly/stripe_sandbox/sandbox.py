@@ -7,6 +7,12 @@ In-process, give the SDK its HTTP client::
 
 Over HTTP, serve `sandbox.wsgi_app()` (`python -m moonly.stripe_sandbox`) and point the
 SDK's `base_addresses={"api": "http://127.0.0.1:12111"}` at it.
+
+The same WSGI app serves the pages a browser visits, such as 3-D Secure at `/3ds/<pi_…>`.
+Mounted under a prefix of another app (werkzeug's DispatcherMiddleware), pass that public
+address::
+
+    Sandbox(url, public_url="http://127.0.0.1:5000/_stripe-sandbox")
 """
 
 from __future__ import annotations
@@ -19,22 +25,41 @@ from .api import Response, handle
 from .client import Faults, SandboxHTTPClient
 from .database import open_engine
 from .models import Base
+from .store import DEFAULT_PUBLIC_URL
 
 
 class Sandbox:
-    def __init__(self, database_url: str, *, schema: str = "stripe_sandbox") -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        schema: str = "stripe_sandbox",
+        public_url: str | None = None,
+    ) -> None:
         self.database_url = database_url
         self.engine: Engine = open_engine(database_url, schema)
         self.faults = Faults()
+        # Where `wsgi_app()` is reachable by a browser, for the URLs of its pages;
+        # None: the address each HTTP request came to (in-process: DEFAULT_PUBLIC_URL).
+        self.public_url = None if public_url is None else public_url.rstrip("/")
 
     def http_client(self) -> SandboxHTTPClient:
         """An SDK HTTP client answering from this sandbox (sharing its fault switch)."""
-        return SandboxHTTPClient(self.engine, self.faults)
+        return SandboxHTTPClient(
+            self.engine, self.faults, self.public_url or DEFAULT_PUBLIC_URL
+        )
 
     def handle(
-        self, method: str, path: str, query: str, body: str, headers: dict[str, str]
+        self,
+        method: str,
+        path: str,
+        query: str,
+        body: str,
+        headers: dict[str, str],
+        public_url: str | None = None,
     ) -> Response:
-        return handle(self.engine, method, path, query, body, headers)
+        base = self.public_url or public_url or DEFAULT_PUBLIC_URL
+        return handle(self.engine, method, path, query, body, headers, base)
 
     def deliver_due(
         self, post: events.Poster = events.post_http

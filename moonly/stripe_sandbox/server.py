@@ -1,4 +1,5 @@
-"""The sandbox served over HTTP at `/v1/…`, as api.stripe.com serves Stripe's API."""
+"""The sandbox served over HTTP: Stripe's API at `/v1/…`, as api.stripe.com serves it,
+and the pages a customer visits (3-D Secure at `/3ds/<pi_…>`, three_d_secure.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from . import three_d_secure
 from .ids import new_id
 
 if TYPE_CHECKING:
@@ -31,7 +33,9 @@ def make_wsgi_app(sandbox: Sandbox) -> Any:
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
-        if not request.path.startswith("/v1/"):
+        if request.path.startswith(three_d_secure.PREFIX):
+            response = three_d_secure.respond(sandbox, request)
+        elif not request.path.startswith("/v1/"):
             response = _error(
                 404, f"Unrecognized request URL ({request.method}: {request.path})."
             )
@@ -48,6 +52,7 @@ def make_wsgi_app(sandbox: Sandbox) -> Any:
                     request.query_string.decode("latin-1"),
                     body.decode("utf-8", "replace"),
                     dict(request.headers),
+                    public_url=request.host_url.rstrip("/") + request.script_root,
                 )
                 response = Response(answer.body, answer.status, answer.headers)
         return response(environ, start_response)

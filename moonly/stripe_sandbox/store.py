@@ -15,6 +15,8 @@ from .ids import new_id
 from .models import SandboxDelivery, SandboxEvent, SandboxObject
 
 API_VERSION = "2026-10-28.endive"
+# `python -m moonly.stripe_sandbox` serves here unless told otherwise.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:12111"
 
 # Objects whose events carry another name than their `object`.
 _EVENT_PREFIX = {"subscription": "customer.subscription"}
@@ -37,6 +39,11 @@ def check_limit(params: dict[str, Any]) -> int:
     return limit
 
 
+def page_url(ctx: Context, path: str) -> str:
+    """The address a browser opens one of the sandbox's pages at, e.g. `/3ds/pi_…`."""
+    return ctx.public_url.rstrip("/") + path
+
+
 @dataclass
 class Context:
     """One API request: its session, its request id and idempotency key, and the clock."""
@@ -47,6 +54,8 @@ class Context:
     idempotency_key: str | None
     # Simulated time: the real clock, or a subscription's own (see clock.py).
     now_ns: int = field(default_factory=time.time_ns)
+    # Where the sandbox's own pages (such as 3-D Secure) are served.
+    public_url: str = DEFAULT_PUBLIC_URL
     _inserted: int = field(default=0, init=False)
     _last_event_ns: int = field(default=0, init=False)
     _endpoints: list[dict[str, Any]] | None = field(default=None, init=False)
