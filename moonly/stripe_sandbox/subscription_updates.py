@@ -34,7 +34,7 @@ def _check(params: Params) -> None:
         )
 
 
-def _proration_date(ctx: Context, sub: Data, params: Params) -> int:
+def proration_date(ctx: Context, sub: Data, params: Params) -> int:
     item = sub["items"]["data"][0]
     at = params.get("proration_date", ctx.now)
     if not item["current_period_start"] <= at <= item["current_period_end"]:
@@ -98,7 +98,7 @@ def apply(
         changes.update(so.cancel_at_fields(cancel_at, ctx.now))
     made: list[Data] = []
     if "items" in params:
-        at = _proration_date(ctx, sub, params)
+        at = proration_date(ctx, sub, params)
         items = so.updated_items(ctx, sub, params["items"])
         if behavior != "none":
             made = prorations.compute(ctx, sub, items, at)
