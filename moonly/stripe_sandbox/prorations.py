@@ -199,6 +199,12 @@ def _of(discount_amount: Data) -> Data:
     return {"discount": discount_amount["discount"]}
 
 
+def _percent_off(ctx: Context, discount: Data) -> bool:
+    # A deleted coupon keeps working on the discounts already made from it.
+    coupon = ctx.session.get(SandboxObject, discount["source"]["coupon"])
+    return coupon is not None and coupon.data["percent_off"] is not None
+
+
 def _charge(ctx: Context, sub: Data, item: Data, at: int) -> Data | None:
     start, end = item["current_period_start"], item["current_period_end"]
     price = item["price"]
@@ -207,8 +213,7 @@ def _charge(ctx: Context, sub: Data, item: Data, at: int) -> Data | None:
     running = [
         d
         for d in (ctx.get("discount", i).data for i in sub["discounts"])
-        if di.applies(ctx, d, at, first=False)
-        and ctx.get("coupon", d["source"]["coupon"]).data["percent_off"] is not None
+        if di.applies(ctx, d, at, first=False) and _percent_off(ctx, d)
     ]
     (off,) = di.line_discounts(ctx, running, [gross], price["currency"])
     amount = gross - sum(d["amount"] for d in off)

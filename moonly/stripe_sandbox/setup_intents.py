@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import secrets
 
+from sqlalchemy import select
 from stripe import params as sp
 
 from .cards import card_of
@@ -112,7 +113,33 @@ def confirm_with(
         ctx.emit("payment_method.attached", attached)
     intent["status"] = "succeeded"
     ctx.emit("setup_intent.succeeded", intent)
+    _subscription_card_saved(ctx, intent)
     return _save(ctx, intent)
+
+
+def create_pending(ctx: Context, sub: Data) -> Data:
+    """The `pending_setup_intent` of a subscription with nothing to pay yet (a trial
+    created with `default_incomplete`): its success saves the card on the subscription."""
+    intent = _new(ctx, {"usage": "off_session"}, sub["customer"], None)
+    ctx.emit("setup_intent.created", intent)
+    return _save(ctx, intent)
+
+
+def _subscription_card_saved(ctx: Context, intent: Data) -> None:
+    row = ctx.session.scalars(
+        select(SandboxObject).where(
+            SandboxObject.object == "subscription",
+            SandboxObject.data["pending_setup_intent"].as_string() == intent["id"],
+        )
+    ).first()
+    if row is not None:
+        ctx.update(
+            row,
+            {
+                "pending_setup_intent": None,
+                "default_payment_method": intent["payment_method"],
+            },
+        )
 
 
 def fail(ctx: Context, intent: Data, error: Data) -> Data:

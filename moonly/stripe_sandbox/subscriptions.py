@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from . import invoice_api, lifecycle, prorations
+from . import invoice_api, lifecycle, prorations, setup_intents
 from . import invoices as inv
 from . import subscription_objects as so
 from . import subscription_updates as updates
@@ -43,6 +43,9 @@ EXPANDERS = {
     ],
     "default_payment_method": lambda ctx, sub: copy.deepcopy(
         ctx.session.get(SandboxObject, sub["default_payment_method"]).data
+    ),
+    "pending_setup_intent": lambda ctx, sub: copy.deepcopy(
+        ctx.get("setup_intent", sub["pending_setup_intent"]).data
     ),
 }
 
@@ -124,6 +127,8 @@ def create_subscription(ctx: Context, params: Params) -> Data:
     paid = invoice["status"] == "paid"
     if not paid and behavior == "error_if_incomplete":
         raise _incomplete_error(attempt)  # the request's work is rolled back
+    if paid and behavior == "default_incomplete" and invoice["amount_due"] == 0:
+        sub["pending_setup_intent"] = setup_intents.create_pending(ctx, sub)["id"]
     if paid and not trialing:
         changes = {"status": "active"}
         if save and attempt is not None and sub["default_payment_method"] is None:

@@ -246,7 +246,9 @@ def test_moving_a_trials_end(sandbox, stripe, catalog):
     assert advance(stripe, sub.id)["created"] == later
 
 
-def test_a_trial_with_default_incomplete_needs_no_payment(sandbox, stripe, catalog):
+def test_a_trial_with_default_incomplete_saves_the_card_by_setup_intent(
+    sandbox, stripe, catalog
+):
     customer = stripe.v1.customers.create()
     sub = stripe.v1.subscriptions.create(
         params={
@@ -263,3 +265,23 @@ def test_a_trial_with_default_incomplete_needs_no_payment(sandbox, stripe, catal
         "paid",
         None,
     )
+    # The card is collected with the subscription's pending SetupIntent instead.
+    setup = stripe.v1.subscriptions.retrieve(
+        sub.id, params={"expand": ["pending_setup_intent"]}
+    ).pending_setup_intent
+    assert (setup.status, setup.customer, setup.usage) == (
+        "requires_payment_method",
+        customer.id,
+        "off_session",
+    )
+    confirmed = stripe.v1.setup_intents.confirm(
+        setup.id, params={"payment_method": "pm_card_visa"}
+    )
+    assert confirmed.status == "succeeded"
+    after = stripe.v1.subscriptions.retrieve(sub.id)
+    assert (after.pending_setup_intent, after.default_payment_method) == (
+        None,
+        confirmed.payment_method,
+    )
+    first = advance(stripe, sub.id)
+    assert (first["status"], first["total"]) == ("paid", 1200)
