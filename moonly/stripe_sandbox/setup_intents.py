@@ -74,18 +74,6 @@ def _save(ctx: Context, intent: Data) -> Data:
     return intent
 
 
-def _check_types(params: Params) -> None:
-    types = params.get("payment_method_types")
-    if types is not None and types != ["card"]:
-        raise SandboxError(
-            400,
-            "The Moonly sandbox sets up cards only (payment_method_types=['card']); use "
-            "Stripe test mode for other payment method types.",
-            param="payment_method_types",
-            code="sandbox_unsupported_parameter",
-        )
-
-
 def confirm_with(
     ctx: Context,
     intent: Data,
@@ -175,7 +163,6 @@ def _answer(intent: Data) -> Data:
 
 def create_setup_intent(ctx: Context, params: Params) -> Data:
     """A SetupIntent for a customer's card; `confirm=true` confirms it at once."""
-    _check_types(params)
     customer = params.get("customer")
     if customer is not None:
         ref(ctx, "customer", customer, "customer")
@@ -255,8 +242,7 @@ SETUP_INTENT_ROUTES = [
         "/v1/setup_intents",
         sp.SetupIntentCreateParams,
         create_setup_intent,
-        "customer payment_method usage confirm return_url metadata description "
-        "payment_method_types",
+        "customer payment_method usage confirm return_url metadata description",
     ),
     (
         "get",

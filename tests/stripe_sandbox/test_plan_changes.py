@@ -403,3 +403,40 @@ def test_cancel_without_invoice_now_keeps_no_invoice(sandbox, stripe, catalog):
     sub = subscribe(stripe, coupon=False)
     stripe.v1.subscriptions.cancel(sub.id, params={"prorate": True})
     assert count(sandbox, "invoice") == 1 and count(sandbox, "invoiceitem") == 1
+
+
+def test_what_the_sandbox_still_refuses(sandbox, stripe, catalog):
+    sub = subscribe(stripe, coupon=False)
+    item = sub["items"].data[0]
+    refused = [
+        lambda: stripe.v1.subscriptions.update(
+            sub.id, params={"add_invoice_items": [{"price": price(stripe)}]}
+        ),
+        lambda: stripe.v1.subscriptions.update(
+            sub.id, params={"payment_behavior": "pending_if_incomplete"}
+        ),
+        lambda: stripe.v1.subscriptions.update(
+            sub.id, params={"items": [{"id": item.id, "discounts": [{"coupon": "x"}]}]}
+        ),
+        lambda: stripe.v1.subscriptions.update(
+            sub.id,
+            params={"payment_settings": {"payment_method_types": ["card"]}},
+        ),
+        lambda: stripe.v1.subscriptions.update(
+            sub.id, params={"trial_end": sub.created + 5 * DAY}
+        ),
+        lambda: stripe.v1.payment_intents.confirm(
+            stripe.v1.charges.list().data[0].payment_intent,
+            params={"off_session": True},
+        ),
+        lambda: stripe.v1.invoices.pay(
+            sub.latest_invoice, params={"paid_out_of_band": True}
+        ),
+        lambda: stripe.v1.setup_intents.create(
+            params={"allowed_payment_method_types": ["sepa_debit"]}
+        ),
+    ]
+    for i, call in enumerate(refused):
+        with pytest.raises(stripe_sdk.InvalidRequestError) as caught:
+            call()
+        assert caught.value.code == "sandbox_unsupported_parameter", (i, caught.value)
