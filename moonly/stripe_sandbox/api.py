@@ -338,7 +338,8 @@ def _execute(
             body = expand(ctx, body, params.get("expand", []), route.params)
             result = _response(200, body, request_id)
         except SandboxError as error:
-            session.rollback()
+            if not error.keep_changes:
+                session.rollback()
             result = _response(error.status, error.body(request_id), request_id)
         if key:
             result.headers["Idempotency-Key"] = key

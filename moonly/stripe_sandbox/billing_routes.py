@@ -11,7 +11,15 @@ from typing import Any
 
 from stripe import params as sp
 
-from . import charges, invoice_api, payment_methods, subscriptions
+from . import (
+    charges,
+    invoice_api,
+    invoice_payments,
+    payment_intent_api,
+    payment_methods,
+    setup_intents,
+    subscriptions,
+)
 
 _LIST = "limit starting_after ending_before"
 
@@ -60,7 +68,8 @@ BILLING_ROUTES: list[RouteSpec] = [
         sp.SubscriptionCreateParams,
         subscriptions.create_subscription,
         "customer items default_payment_method metadata discounts payment_behavior "
-        "expand cancel_at_period_end",
+        "expand cancel_at_period_end cancel_at payment_settings trial_period_days "
+        "trial_end trial_settings",
     ),
     (
         "get",
@@ -81,21 +90,23 @@ BILLING_ROUTES: list[RouteSpec] = [
         "/v1/subscriptions/{id}",
         sp.SubscriptionUpdateParams,
         subscriptions.update_subscription,
-        "cancel_at_period_end metadata default_payment_method expand",
+        "cancel_at_period_end metadata default_payment_method expand cancel_at items "
+        "proration_behavior proration_date payment_behavior payment_settings "
+        "trial_end trial_settings",
     ),
     (
         "delete",
         "/v1/subscriptions/{id}",
         sp.SubscriptionCancelParams,
         subscriptions.cancel_subscription,
-        "",
+        "invoice_now prorate cancellation_details expand",
     ),
     (
         "post",
         "/v1/invoices/create_preview",
         sp.InvoiceCreatePreviewParams,
         invoice_api.create_preview,
-        "customer subscription",
+        "customer subscription subscription_details",
     ),
     (
         "get",
@@ -110,6 +121,13 @@ BILLING_ROUTES: list[RouteSpec] = [
         sp.InvoiceRetrieveParams,
         invoice_api.retrieve_invoice,
         "expand",
+    ),
+    (
+        "post",
+        "/v1/invoices/{id}/pay",
+        sp.InvoicePayParams,
+        invoice_payments.pay_invoice,
+        "payment_method",
     ),
     (
         "get",
@@ -146,7 +164,7 @@ BILLING_ROUTES: list[RouteSpec] = [
         "/v1/payment_intents/{id}",
         sp.PaymentIntentRetrieveParams,
         charges.retrieve_payment_intent,
-        "",
+        "client_secret",
     ),
     (
         "post",
@@ -155,4 +173,12 @@ BILLING_ROUTES: list[RouteSpec] = [
         charges.update_payment_intent,
         "description metadata",
     ),
+    (
+        "post",
+        "/v1/payment_intents/{id}/confirm",
+        sp.PaymentIntentConfirmParams,
+        payment_intent_api.confirm_payment_intent,
+        "payment_method return_url setup_future_usage",
+    ),
+    *setup_intents.SETUP_INTENT_ROUTES,
 ]

@@ -45,7 +45,15 @@ def update_charge(ctx: Context, object_id: str, params: Params) -> Data:
 
 
 def retrieve_payment_intent(ctx: Context, object_id: str, params: Params) -> Data:
-    return _row(ctx, "payment_intent", object_id).data
+    """By id; a `client_secret`, when given, must be the intent's own."""
+    data = _row(ctx, "payment_intent", object_id).data
+    if "client_secret" in params and params["client_secret"] != data["client_secret"]:
+        raise SandboxError.invalid(
+            "client_secret",
+            "The client_secret provided does not match the client_secret associated "
+            "with the PaymentIntent.",
+        )
+    return data
 
 
 def update_payment_intent(ctx: Context, object_id: str, params: Params) -> Data:

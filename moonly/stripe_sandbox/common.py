@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +102,4 @@ def at_subscription_time(ctx: Context, subscription_id: str) -> Context:
     offset = offset_ns(ctx, subscription_id)
     if not offset:
         return ctx
-    shifted = Context(ctx.session, ctx.request_id, ctx.idempotency_key)
-    shifted.now_ns = ctx.now_ns + offset
-    return shifted
+    return dataclasses.replace(ctx, now_ns=ctx.now_ns + offset)

@@ -15,6 +15,7 @@ class SandboxError(Exception):
         param: str | None = None,
         code: str | None = None,
         extra: dict[str, Any] | None = None,
+        keep_changes: bool = False,
     ):
         super().__init__(message)
         self.status = status
@@ -23,6 +24,8 @@ class SandboxError(Exception):
         self.param = param
         self.code = code
         self.extra = extra or {}
+        # A failed payment is still recorded (the declined charge, its events).
+        self.keep_changes = keep_changes
 
     @classmethod
     def invalid(cls, param: str, message: str, code: str | None = None) -> SandboxError:

@@ -7,6 +7,9 @@ import copy
 from sqlalchemy import select
 
 from . import invoices as inv
+from . import prorations
+from . import subscription_objects as so
+from . import subscription_updates as updates
 from .common import (
     Data,
     Params,
@@ -36,6 +39,24 @@ def payments(ctx: Context, invoice: Data) -> Data:
     return list_object(
         [copy.deepcopy(r.data) for r in rows], f"/v1/invoices/{invoice['id']}/payments"
     )
+
+
+@includable("invoice", "confirmation_secret")
+def confirmation_secret(ctx: Context, invoice: Data) -> Data | None:
+    """The client secret of the PaymentIntent that pays the invoice (absent unless
+    expanded, like `payments`); null when nothing is to be paid by card."""
+    row = ctx.session.scalars(
+        select(SandboxObject)
+        .where(
+            SandboxObject.object == "invoice_payment",
+            SandboxObject.data["invoice"].as_string() == invoice["id"],
+        )
+        .order_by(SandboxObject.created_ns.desc())
+    ).first()
+    if row is None:
+        return None
+    intent = ctx.get("payment_intent", row.data["payment"]["payment_intent"]).data
+    return {"client_secret": intent["client_secret"], "type": "payment_intent"}
 
 
 def retrieve_invoice(ctx: Context, object_id: str, params: Params) -> Data:
@@ -98,16 +119,42 @@ def _subscription_to_preview(ctx: Context, params: Params) -> SandboxObject:
 
 
 def create_preview(ctx: Context, params: Params) -> Data:
-    """The subscription's next invoice, not stored; its id starts with `upcoming_in`."""
+    """The subscription's next invoice, not stored; its id starts with `upcoming_in`.
+
+    `subscription_details` previews a change of items: with `create_prorations` (the
+    default) the next invoice carries the prorations; with `always_invoice`, the
+    invoice the change would make at once holds them alone."""
     row = _subscription_to_preview(ctx, params)
     sub = row.data
+    details = params.get("subscription_details", {})
+    for key in sorted(set(details) - {"items", "proration_behavior", "proration_date"}):
+        raise so.unsupported(f"subscription_details[{key}]")
     if (
         sub["status"] in ("canceled", "incomplete_expired")
         or sub["cancel_at_period_end"]
     ):
         raise _no_upcoming(sub["customer"])
     ctx = at_subscription_time(ctx, sub["id"])
+    behavior = details.get("proration_behavior", "create_prorations")
+    pending = prorations.pending(ctx, sub["id"])
+    if "items" in details:
+        at = updates.proration_date(ctx, sub, details)
+        items = so.updated_items(ctx, sub, details["items"])
+        if behavior != "none":
+            pending += prorations.compute(ctx, sub, items, at)
+        sub = {**sub, "items": {**sub["items"], "data": items}}
     item = sub["items"]["data"][0]
+    current = inv.Period(item["current_period_start"], item["current_period_end"])
+    if behavior == "always_invoice" and "items" in details:
+        return inv.build(
+            ctx,
+            sub,
+            current,
+            "upcoming",
+            inv.Period(ctx.now, ctx.now),
+            invoice_items=pending,
+            items_only=True,
+        )
     recurring = item["price"]["recurring"]
     start = item["current_period_end"]
     end = add_interval(
@@ -116,5 +163,6 @@ def create_preview(ctx: Context, params: Params) -> Data:
         recurring["interval_count"],
         sub["billing_cycle_anchor"],
     )
-    current = inv.Period(item["current_period_start"], start)
-    return inv.build(ctx, sub, inv.Period(start, end), "upcoming", current)
+    return inv.build(
+        ctx, sub, inv.Period(start, end), "upcoming", current, invoice_items=pending
+    )

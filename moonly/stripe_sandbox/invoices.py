@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass
 
 from . import discounts as di
-from . import invoice_items
+from . import invoice_items as pending_items
 from .common import Data, list_object
 from .ids import new_id
 from .models import SandboxObject
@@ -22,19 +22,31 @@ class Period:
     end: int
 
 
-def _line(ctx: Context, invoice_id: str, sub: Data, item: Data, period: Period) -> Data:
+def _line(
+    ctx: Context,
+    invoice_id: str,
+    sub: Data,
+    item: Data,
+    period: Period,
+    trial: bool = False,
+) -> Data:
     price = item["price"]
     product = ctx.session.get(SandboxObject, price["product"])
     name = product.data["name"] if product is not None else price["product"]
-    amount = price["unit_amount"] * item["quantity"]
+    amount = 0 if trial else price["unit_amount"] * item["quantity"]
     unit = f"${price['unit_amount'] / 100:,.2f}"
+    description = (
+        f"Trial period for {name}"
+        if trial
+        else f"{item['quantity']} × {name} (at {unit} / "
+        f"{price['recurring']['interval']})"
+    )
     return {
         "id": new_id("il_tmp" if invoice_id.startswith("upcoming") else "il", 24),
         "object": "line_item",
         "amount": amount,
         "currency": price["currency"],
-        "description": f"{item['quantity']} × {name} (at {unit} / "
-        f"{price['recurring']['interval']})",
+        "description": description,
         "discount_amounts": [],
         "discountable": True,
         "discounts": [],
@@ -72,27 +84,46 @@ def build(
     period: Period,
     reason: str,
     invoice_period: Period,
+    *,
+    trial: bool = False,
+    invoice_items: list[Data] | None = None,
+    items_only: bool = False,
 ) -> Data:
     """A draft invoice for one period of a subscription, with its discounts applied.
 
     `period` is the service period on the lines; `invoice_period` is what Stripe puts in
     `period_start`/`period_end` (for a subscription: the period that just ended, or the
-    creation time for the first invoice)."""
+    creation time for the first invoice). A `trial` period costs nothing. Pending
+    `invoice_items` (prorations) come first; `items_only` invoices them alone."""
     preview = reason == "upcoming"
     invoice_id = new_id("upcoming_in" if preview else "in", 24)
     customer = ctx.session.get(SandboxObject, sub["customer"])
     assert customer is not None
-    lines = [_line(ctx, invoice_id, sub, i, period) for i in sub["items"]["data"]]
-    lines += invoice_items.pending_lines(
-        ctx, sub["id"], invoice_id, consume=not preview
-    )
+    if invoice_items is None:
+        # The pending items plan_change.py (the portal's plan switch) leaves.
+        lines = [
+            _line(ctx, invoice_id, sub, i, period, trial) for i in sub["items"]["data"]
+        ]
+        lines += pending_items.pending_lines(
+            ctx, sub["id"], invoice_id, consume=not preview
+        )
+    else:
+        lines = [item_line(invoice_id, ii) for ii in invoice_items]
+        if not items_only:
+            lines += [
+                _line(ctx, invoice_id, sub, i, period, trial)
+                for i in sub["items"]["data"]
+            ]
     first = reason == "subscription_create"
     active = [
         d
         for d in (ctx.get("discount", i).data for i in sub["discounts"])
-        if di.applies(ctx, d, period.start, first)
+        if di.applies(ctx, d, period.start, first) and not items_only
     ]
-    di.apply_to_lines(ctx, lines, active)
+    # Prorations carry their discount in their amount (billing_mode flexible).
+    discountable = [line for line in lines if line["discountable"]]
+    if discountable:
+        di.apply_to_lines(ctx, discountable, active)
     return {
         "id": invoice_id,
         "object": "invoice",
@@ -169,7 +200,7 @@ def build(
         "rendering": None,
         "shipping_cost": None,
         "shipping_details": None,
-        "starting_balance": 0,
+        "starting_balance": customer.data["balance"],
         "statement_descriptor": None,
         "status": "draft",
         "status_transitions": {
@@ -181,7 +212,52 @@ def build(
         "test_clock": None,
         "total_taxes": [],
         "webhooks_delivered_at": None,
-        **di.totals(lines, active),
+        **_amounts_due(di.totals(lines, active), customer.data["balance"]),
+    }
+
+
+def _amounts_due(totals: Data, balance: int) -> Data:
+    """The customer's balance (a credit when negative) is applied to what is due."""
+    due = max(totals["total"] + balance, 0)
+    return {**totals, "amount_due": due, "amount_remaining": due}
+
+
+def item_line(invoice_id: str, ii: Data) -> Data:
+    """The invoice line of a pending invoice item (a proration), as endive shows it."""
+    credited = ii["proration_details"]["credited_items"]
+    details = None if credited is None else credited["invoice_line_item_details"]
+    return {
+        "id": new_id("il_tmp" if invoice_id.startswith("upcoming") else "il", 24),
+        "object": "line_item",
+        "amount": ii["amount"],
+        "currency": ii["currency"],
+        "description": ii["description"],
+        "discount_amounts": [],
+        "discountable": ii["discountable"],
+        "discounts": [],
+        "invoice": invoice_id,
+        "livemode": False,
+        "metadata": {},
+        "parent": {
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": ii["id"],
+                "proration": ii["proration"],
+                "proration_details": {"credited_items": details},
+                "subscription": ii["parent"]["subscription_details"]["subscription"],
+                "subscription_item": ii["parent"]["subscription_details"][
+                    "subscription_item"
+                ],
+            },
+            "type": "subscription_item_details",
+        },
+        "period": ii["period"],
+        "pretax_credit_amounts": [],
+        "pricing": ii["pricing"],
+        "quantity": ii["quantity"],
+        "subscription": ii["parent"]["subscription_details"]["subscription"],
+        "subtotal": ii["amount"],
+        "taxes": [],
     }
 
 
@@ -190,11 +266,15 @@ def _finalize(ctx: Context, invoice: Data) -> None:
     assert customer is not None
     sequence = customer.data["next_invoice_sequence"]
     ctx.update(customer, {"next_invoice_sequence": sequence + 1}, silent=True)
+    # What the balance did not absorb stays on it: a credit larger than the invoice.
+    ending = invoice["starting_balance"] + invoice["total"] - invoice["amount_due"]
+    if ending != customer.data["balance"]:
+        ctx.update(customer, {"balance": ending})
     invoice.update(
         status="open",
         number=f"{customer.data['invoice_prefix']}-{sequence:04d}",
         effective_at=ctx.now,
-        ending_balance=0,
+        ending_balance=ending,
         # Offline there is no hosted page or PDF to link to.
         hosted_invoice_url=None,
         invoice_pdf=None,
@@ -222,8 +302,8 @@ def _record_payment(ctx: Context, invoice: Data, attempt: Attempt) -> None:
         {
             "id": new_id("inpay", 24),
             "object": "invoice_payment",
-            "amount_paid": invoice["total"] if paid else None,
-            "amount_requested": invoice["total"],
+            "amount_paid": invoice["amount_due"] if paid else None,
+            "amount_requested": invoice["amount_due"],
             "created": ctx.now,
             "currency": invoice["currency"],
             "invoice": invoice["id"],
@@ -244,13 +324,18 @@ def _record_payment(ctx: Context, invoice: Data, attempt: Attempt) -> None:
 
 
 def collect(
-    ctx: Context, invoice: Data, pm: Data | None, *, confirm: bool = True
+    ctx: Context,
+    invoice: Data,
+    pm: Data | None,
+    *,
+    confirm: bool = True,
+    setup_future_usage: str | None = None,
 ) -> Attempt | None:
     """Finalize a draft invoice and charge it as Stripe does; store it in its end state."""
     ctx.emit("invoice.created", invoice)
     _finalize(ctx, invoice)
     attempt = None
-    if invoice["amount_due"] <= 0:  # nothing to charge, e.g. a credit
+    if invoice["amount_due"] <= 0:  # nothing to charge: free, or paid by a credit
         _mark_paid(ctx, invoice)
     else:
         about = (
@@ -266,6 +351,7 @@ def collect(
             pm=pm,
             about=about,
             confirm=confirm,
+            setup_future_usage=setup_future_usage,
         )
         _record_payment(ctx, invoice, attempt)
         _settle(ctx, invoice, attempt)
@@ -286,4 +372,16 @@ def _settle(ctx: Context, invoice: Data, attempt: Attempt) -> None:
     else:
         if invoice["billing_reason"] != "subscription_create":
             invoice["next_payment_attempt"] = ctx.now + RETRY_AFTER
+        ctx.emit("invoice.payment_failed", invoice)
+
+
+def record_attempt(ctx: Context, invoice: Data, attempt: Attempt) -> None:
+    """A later try at paying an open invoice (its PaymentIntent confirmed by the
+    customer, `invoices.pay`, 3-D Secure passed or failed): the invoice follows."""
+    invoice.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
+    if attempt.status == "succeeded":
+        _mark_paid(ctx, invoice)
+    elif attempt.status == "requires_action":
+        ctx.emit("invoice.payment_action_required", invoice)
+    else:
         ctx.emit("invoice.payment_failed", invoice)

@@ -1,7 +1,7 @@
 """The pages a customer visits, served by the sandbox's WSGI app beside its API.
 
-`/pay/<cs_…>` is hosted Checkout (checkout_page.py) and `/portal/<bps_…>` the customer
-portal (portal_page.py). Links and form actions are built from the request's
+`/pay/<cs_…>` is hosted Checkout (checkout_page.py), `/portal/<bps_…>` the customer
+portal (portal_page.py) and `/3ds/<pi_…|seti_…>` the 3-D Secure page (three_d_secure.py). Links and form actions are built from the request's
 `SCRIPT_NAME`, so the pages work as well when another app mounts the sandbox under a
 prefix of its own (werkzeug's DispatcherMiddleware). Jinja escapes everything shown.
 """
@@ -23,7 +23,7 @@ from .store import Context
 if TYPE_CHECKING:
     from .sandbox import Sandbox
 
-PREFIXES = ("/pay/", "/portal/")
+PREFIXES = ("/pay/", "/portal/", "/3ds/")
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
 # The test cards a visitor can choose from, in the order shown; the first is chosen.
 # (test id, label, outcome, badge tone)
@@ -108,6 +108,10 @@ def transaction(sandbox: Sandbox, request: Request) -> Iterator[Context]:
 def respond(sandbox: Sandbox, request: Request) -> Response:
     """Answer a page request."""
     _, kind, rest = request.path.split("/", 2)
+    if kind == "3ds":
+        from .three_d_secure import respond as three_d_secure
+
+        return three_d_secure(sandbox, request)
     object_id, _, action = rest.partition("/")
     if request.method not in ("GET", "HEAD", "POST"):
         return notice("Method not allowed", "This page takes GET and POST.", 405)

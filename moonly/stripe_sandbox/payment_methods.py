@@ -14,7 +14,7 @@ from .models import SandboxObject
 from .store import Context
 
 
-def _new_card(ctx: Context, card: Card, customer_id: str) -> Data:
+def new_card(ctx: Context, card: Card, customer_id: str | None) -> Data:
     """A new card payment method, as Stripe makes one from a test id."""
     today = datetime.fromtimestamp(ctx.now, UTC)
     return {
@@ -68,7 +68,7 @@ def attach(ctx: Context, object_id: str, params: Params) -> Data:
     if card is not None:
         if card.attach_decline is not None:
             raise card.attach_decline.error()
-        data = _new_card(ctx, card, customer_id)
+        data = new_card(ctx, card, customer_id)
         ctx.insert(data, silent=True)  # Stripe sends no payment_method.created.
         ctx.emit("payment_method.attached", data)
         return data

@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from .cards import Decline, card_of
 from .common import Data
 from .ids import new_id
-from .store import Context
+from .models import SandboxObject
+from .store import Context, page_url
 
 
 @dataclass
@@ -203,30 +205,67 @@ def pay(
     pm: Data | None,
     about: str,
     confirm: bool = True,
+    setup_future_usage: str | None = None,
 ) -> Attempt:
     """Create a PaymentIntent and, with a card and `confirm`, try to charge it."""
     intent = _intent(ctx, amount, currency, customer, pm, about)
+    intent["setup_future_usage"] = setup_future_usage
     ctx.emit("payment_intent.created", intent)
     if pm is None or not confirm:
         return _store(ctx, Attempt(intent))
+    return charge_intent(ctx, intent, pm)
+
+
+def next_action(ctx: Context, intent: Data, return_url: str | None) -> Data:
+    """Where the customer authenticates: the sandbox's own 3-D Secure page.
+
+    With a `return_url` Stripe redirects (`redirect_to_url`); without one it leaves the
+    challenge to Stripe.js (`use_stripe_sdk`), whose `stripe_js` is the same page."""
+    url = page_url(
+        ctx,
+        f"/3ds/{intent['id']}?{urlencode({'client_secret': intent['client_secret']})}",
+    )
+    if return_url is not None:
+        return {
+            "type": "redirect_to_url",
+            "redirect_to_url": {"return_url": return_url, "url": url},
+        }
+    return {
+        "type": "use_stripe_sdk",
+        "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": url},
+    }
+
+
+def charge_intent(
+    ctx: Context,
+    intent: Data,
+    pm: Data,
+    *,
+    return_url: str | None = None,
+    authenticated: bool = False,
+) -> Attempt:
+    """Confirm a PaymentIntent with a card: ask for 3-D Secure first when the card
+    needs it (unless the customer just passed it), else charge the card."""
+    intent.update(payment_method=pm["id"], last_payment_error=None, next_action=None)
     card = card_of(pm)
-    if card.requires_action and pm["id"] not in ctx.authenticated:
+    passed = authenticated or pm["id"] in ctx.authenticated
+    if card.requires_action and not passed:
         intent.update(
-            status="requires_action",
-            next_action={
-                "type": "use_stripe_sdk",
-                "use_stripe_sdk": {"type": "three_d_secure_redirect"},
-            },
+            status="requires_action", next_action=next_action(ctx, intent, return_url)
         )
         ctx.emit("payment_intent.requires_action", intent)
         return _store(ctx, Attempt(intent))
-    decline = card.charge_decline
+    # A card that Stripe declines when attached is declined when charged directly.
+    decline = card.charge_decline or card.attach_decline
     charge = _charge(ctx, intent, pm, decline)
+    if authenticated:
+        charge["payment_method_details"]["card"]["three_d_secure"] = _three_d_secure()
     intent["latest_charge"] = charge["id"]
     if decline is None:
-        intent.update(status="succeeded", amount_received=amount)
+        intent.update(status="succeeded", amount_received=intent["amount"])
         ctx.emit("payment_intent.succeeded", intent)
         ctx.emit("charge.succeeded", charge)
+        _save_for_later(ctx, intent, pm)
     else:
         error = {**decline.as_dict(), "charge": charge["id"], "payment_method": pm}
         intent.update(
@@ -239,9 +278,61 @@ def pay(
     return _store(ctx, Attempt(intent, charge, decline))
 
 
+AUTHENTICATION_FAILED = (
+    "The provided PaymentMethod has failed authentication. You can provide "
+    "payment_method_data or a new PaymentMethod to attempt to fulfill this "
+    "PaymentIntent again."
+)
+
+
+def fail_authentication(ctx: Context, intent: Data, pm: Data) -> Attempt:
+    """The customer failed 3-D Secure: the intent wants another payment method."""
+    intent.update(
+        status="requires_payment_method",
+        payment_method=None,
+        next_action=None,
+        last_payment_error={
+            "code": "payment_intent_authentication_failure",
+            "doc_url": "https://docs.stripe.com/error-codes/"
+            "payment-intent-authentication-failure",
+            "message": AUTHENTICATION_FAILED,
+            "payment_method": pm,
+            "type": "invalid_request_error",
+        },
+    )
+    ctx.emit("payment_intent.payment_failed", intent)
+    return _store(ctx, Attempt(intent))
+
+
+def _three_d_secure() -> Data:
+    return {
+        "authentication_flow": "challenge",
+        "electronic_commerce_indicator": "05",
+        "exemption_indicator": None,
+        "result": "authenticated",
+        "result_reason": None,
+        "transaction_id": secrets.token_hex(16),
+        "version": "2.2.0",
+    }
+
+
+def _save_for_later(ctx: Context, intent: Data, pm: Data) -> None:
+    """`setup_future_usage`: a successful payment attaches the card to the customer."""
+    if intent["setup_future_usage"] is None or intent["customer"] is None:
+        return
+    row = ctx.session.get(SandboxObject, pm["id"])
+    if row is not None and row.data["customer"] is None:
+        attached = ctx.update(row, {"customer": intent["customer"]}, silent=True)
+        ctx.emit("payment_method.attached", attached)
+
+
 def _store(ctx: Context, attempt: Attempt) -> Attempt:
-    """Keep the final state; its events were emitted on the way."""
-    ctx.insert(copy.deepcopy(attempt.intent), silent=True)
+    """Keep the latest state; its events were emitted on the way."""
+    row = ctx.session.get(SandboxObject, attempt.intent["id"])
+    if row is None:
+        ctx.insert(copy.deepcopy(attempt.intent), silent=True)
+    else:
+        row.data = copy.deepcopy(attempt.intent)
     if attempt.charge is not None:
         # Stripe sends charge.succeeded or charge.failed, never charge.created.
         ctx.insert(copy.deepcopy(attempt.charge), silent=True)

@@ -1,5 +1,6 @@
 """The sandbox served over HTTP: Stripe's API at `/v1/…`, as api.stripe.com serves it,
-and the pages a customer visits (hosted Checkout, the customer portal; see pages.py)."""
+and the pages a customer visits (hosted Checkout, the customer portal, 3-D Secure at
+`/3ds/<pi_…>`; see pages.py)."""
 
 from __future__ import annotations
 

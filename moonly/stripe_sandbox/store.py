@@ -67,6 +67,11 @@ def created_filter(column: Any, created: Any) -> list[Any]:
     return [ops[key](int(value)) for key, value in created.items() if key in ops]
 
 
+def page_url(ctx: Context, path: str) -> str:
+    """The address a browser opens one of the sandbox's pages at, e.g. `/3ds/pi_…`."""
+    return ctx.public_url.rstrip("/") + path
+
+
 @dataclass
 class Context:
     """One API request: its session, its request id and idempotency key, and the clock."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 
 from . import invoices as inv
+from . import lifecycle, prorations, setup_intents
 from . import subscription_objects as so
+from . import subscription_updates as updates
 from .common import Data, Params, at_subscription_time, missing, ref, require
 from .errors import SandboxError
 from .ids import new_id
+from .lifecycle import end
 from .models import SandboxObject
 from .payment_methods import customer_payment_method
 from .payments import Attempt
@@ -70,7 +73,11 @@ def _incomplete_error(attempt: Attempt | None) -> SandboxError:
 
 
 def create_subscription(ctx: Context, params: Params) -> Data:
-    """Create and charge the first invoice; `payment_behavior` says what a failure does."""
+    """Create and charge the first invoice; `payment_behavior` says what a failure does.
+
+    A trial makes the first invoice $0 (paid without a charge) and the subscription
+    `trialing`; `default_incomplete` leaves the first invoice open for the customer to
+    pay by confirming its PaymentIntent (`latest_invoice.confirmation_secret`)."""
     behavior = params.get("payment_behavior", "allow_incomplete")
     if behavior == "pending_if_incomplete":
         raise SandboxError.invalid(
@@ -82,23 +89,44 @@ def create_subscription(ctx: Context, params: Params) -> Data:
     pm = _payment_method(ctx, customer, params)
     # Without `default_payment_method` the field stays null and the customer's is used.
     sub = so.new(ctx, new_id("sub", 24), customer.id, params)
+    trialing = sub["status"] == "trialing"
     first = inv.Period(ctx.now, sub["items"]["data"][0]["current_period_end"])
     invoice = inv.build(
-        ctx, sub, first, "subscription_create", inv.Period(ctx.now, ctx.now)
+        ctx,
+        sub,
+        first,
+        "subscription_create",
+        inv.Period(ctx.now, ctx.now),
+        trial=trialing,
     )
-    if invoice["total"] > 0 and pm is None and behavior != "default_incomplete":
+    if invoice["amount_due"] > 0 and pm is None and behavior != "default_incomplete":
         raise SandboxError(400, NO_PAYMENT_METHOD, code="resource_missing")
     sub["latest_invoice"] = invoice["id"]
     _set_currency(ctx, customer, sub["currency"])
     ctx.emit("customer.subscription.created", sub)
-    attempt = inv.collect(ctx, invoice, pm, confirm=behavior != "default_incomplete")
+    save = sub["payment_settings"]["save_default_payment_method"] == "on_subscription"
+    attempt = inv.collect(
+        ctx,
+        invoice,
+        pm,
+        confirm=behavior != "default_incomplete",
+        setup_future_usage="off_session" if save else None,
+    )
     paid = invoice["status"] == "paid"
     if not paid and behavior == "error_if_incomplete":
         raise _incomplete_error(attempt)  # the request's work is rolled back
-    if paid:
-        sub = {**sub, "status": "active"}
-        ctx.emit("customer.subscription.updated", sub, {"status": "incomplete"})
+    if paid and behavior == "default_incomplete" and invoice["amount_due"] == 0:
+        sub["pending_setup_intent"] = setup_intents.create_pending(ctx, sub)["id"]
+    if paid and not trialing:
+        changes = {"status": "active"}
+        if save and attempt is not None and sub["default_payment_method"] is None:
+            changes["default_payment_method"] = attempt.intent["payment_method"]
+        previous = {key: sub[key] for key in changes}
+        sub = {**sub, **changes}
+        ctx.emit("customer.subscription.updated", sub, previous)
     ctx.insert(copy.deepcopy(sub), silent=True)
+    if trialing and sub["trial_end"] - lifecycle.TRIAL_WILL_END_BEFORE <= ctx.now:
+        ctx.emit("customer.subscription.trial_will_end", sub)
     return sub
 
 
@@ -130,7 +158,8 @@ def list_subscriptions(ctx: Context, params: Params) -> Data:
 
 
 def update_subscription(ctx: Context, object_id: str, params: Params) -> Data:
-    """Change metadata, the default card, or cancel at the end of the period."""
+    """Change metadata, the default card, the trial, the prices (with prorations), or
+    when the subscription is canceled (subscription_updates.py)."""
     row = _row(ctx, object_id)
     ctx = at_subscription_time(ctx, object_id)
     sub = row.data
@@ -157,33 +186,50 @@ def update_subscription(ctx: Context, object_id: str, params: Params) -> Data:
     if wanted is not None and wanted != sub["cancel_at_period_end"]:
         item = sub["items"]["data"][0]
         changes.update(so.cancel_fields(wanted, item, ctx.now))
-    return ctx.update(row, changes)
+    attempt = updates.apply(ctx, row, params, changes)
+    failed = attempt is not None and attempt.status != "succeeded"
+    if failed and params.get("payment_behavior") == "error_if_incomplete":
+        raise _incomplete_error(attempt)  # the update is rolled back
+    return row.data
 
 
 def cancel_subscription(ctx: Context, object_id: str, params: Params) -> Data:
-    """Cancel now: Stripe sends customer.subscription.deleted with the ended object."""
+    """Cancel now: Stripe sends customer.subscription.deleted with the ended object.
+
+    `prorate` credits the unused time (a pending invoice item); `invoice_now` bills
+    what is pending at once in a final invoice (a credit goes to the customer's
+    balance)."""
     row = _row(ctx, object_id)
     ctx = at_subscription_time(ctx, object_id)
-    if row.data["status"] in ("canceled", "incomplete_expired"):
+    sub = row.data
+    if sub["status"] in ("canceled", "incomplete_expired"):
         raise SandboxError(
             400,
             f"Subscription {object_id} has already been canceled.",
         )
-    return end(ctx, row, canceled_at=ctx.now)
-
-
-def end(ctx: Context, row: SandboxObject, canceled_at: int) -> Data:
-    """Mark the subscription canceled and tell the app with one deleted event."""
-    details = {**row.data["cancellation_details"], "reason": "cancellation_requested"}
-    data = ctx.update(
-        row,
-        {
-            "status": "canceled",
-            "canceled_at": canceled_at,
-            "ended_at": ctx.now,
-            "cancellation_details": details,
-        },
-        silent=True,
-    )
-    ctx.emit("customer.subscription.deleted", data)
-    return data
+    details = params.get("cancellation_details", {})
+    if details:
+        row.data = {
+            **sub,
+            "cancellation_details": {**sub["cancellation_details"], **details},
+        }
+    if params.get("prorate"):
+        prorations.store(ctx, prorations.credit_unused(ctx, sub, ctx.now))
+    pending = prorations.pending(ctx, object_id) if params.get("invoice_now") else []
+    invoice = None
+    if pending:
+        invoice = inv.build(
+            ctx,
+            sub,
+            inv.Period(ctx.now, ctx.now),
+            "subscription_update",
+            inv.Period(ctx.now, ctx.now),
+            invoice_items=pending,
+            items_only=True,
+        )
+        row.data = {**row.data, "latest_invoice": invoice["id"]}
+    ended = end(ctx, row, canceled_at=ctx.now)
+    if invoice is not None:
+        inv.collect(ctx, invoice, lifecycle.subscription_card(ctx, sub))
+        prorations.take(ctx, invoice)
+    return ended

@@ -1,7 +1,12 @@
 """The sandbox's own test helpers, beside Stripe's API: move a subscription's clock on,
 and empty the sandbox. Served at `/v1/test_helpers/sandbox/…` for any client:
 
+    # to the subscription's next renewal (or trial end, cancellation, expiry):
     client.raw_request("post", "/v1/test_helpers/sandbox/subscriptions/sub_…/advance")
+    # or by any duration, doing what falls due on the way (e.g. 23 hours):
+    client.raw_request(
+        "post", "/v1/test_helpers/sandbox/subscriptions/sub_…/advance", seconds=82800
+    )
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from typing import TypedDict
 from sqlalchemy import delete
 
 from .billing_routes import RouteSpec
-from .clock import advance_subscription
+from .clock import AdvanceParams, advance_subscription
 from .common import Data, Params
 from .models import Base
 from .store import Context
@@ -32,9 +37,9 @@ TEST_HELPER_ROUTES: list[RouteSpec] = [
     (
         "post",
         "/v1/test_helpers/sandbox/subscriptions/{id}/advance",
-        NoParams,
+        AdvanceParams,
         advance_subscription,
-        "",
+        "seconds",
     ),
     ("post", "/v1/test_helpers/sandbox/reset", NoParams, reset, ""),
 ]

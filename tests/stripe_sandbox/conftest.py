@@ -134,6 +134,17 @@ def advance(stripe, subscription_id: str) -> dict:
     return json.loads(response.body)
 
 
+def advance_by(stripe, subscription_id: str, seconds: int) -> dict:
+    """The test helper with `seconds`: move the subscription's clock on by that long,
+    doing what falls due on the way; returns the subscription."""
+    response = stripe.raw_request(
+        "post",
+        f"/v1/test_helpers/sandbox/subscriptions/{subscription_id}/advance",
+        seconds=seconds,
+    )
+    return json.loads(response.body)
+
+
 CATALOG_EVENTS = ("product.", "price.", "coupon.")
 
 

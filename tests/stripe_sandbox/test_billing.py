@@ -619,7 +619,9 @@ def test_parameters_this_version_removed_or_the_sandbox_lacks_are_refused(
         stripe.v1.subscriptions.create(params={**base, "coupon": COUPON})  # type: ignore[typeddict-unknown-key]
     assert (caught.value.code, caught.value.param) == ("parameter_unknown", "coupon")
     with pytest.raises(stripe_sdk.InvalidRequestError) as caught:
-        stripe.v1.subscriptions.create(params={**base, "trial_period_days": 7})
+        stripe.v1.subscriptions.create(
+            params={**base, "add_invoice_items": [{"price": "price_x"}]}
+        )
     assert caught.value.code == "sandbox_unsupported_parameter"
     with pytest.raises(stripe_sdk.InvalidRequestError) as caught:
         stripe.v1.subscriptions.create(params={**base, "expand": ["status"]})

@@ -146,7 +146,7 @@ def test_a_3ds_error_carries_its_payment_intent(stripe, catalog):
 def test_messages_name_paths_as_stripes_docs_do(stripe, catalog):
     sub = subscribe(stripe)
     error = refused(
-        lambda: stripe.v1.subscriptions.update(sub.id, params={"trial_end": "now"})
+        lambda: stripe.v1.subscriptions.update(sub.id, params={"pause_collection": ""})
     )
     assert error.code == "sandbox_unsupported_parameter"
     assert "POST /v1/subscriptions/:id" in error.user_message

@@ -16,5 +16,5 @@ def test_every_route_is_listed_with_its_parameters():
         assert f"| `{route.method.upper()} {route.path}` |" in table
     assert "(?P" not in table
     refused = reference.not_implemented()
-    assert "`POST /v1/payment_intents/:id/confirm`" in refused
+    assert "`POST /v1/subscriptions/:id/pause`" in refused
     assert "`GET /v1/customers/:id`" not in refused
