@@ -118,6 +118,7 @@ def register_errorhandlers(app: Flask) -> None:
         403: ("Forbidden", "You cannot open this page."),
         404: ("Page not found", "There is nothing at this address."),
         405: ("Method not allowed", "This page does not accept that kind of request."),
+        413: ("Too large", "That request is larger than Moonly accepts."),
         429: (
             "Too many attempts",
             "Too many attempts from your address. Wait a minute, then try again.",

@@ -126,6 +126,13 @@ def base_settings() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Request bodies: Moonly's forms are a few hundred bytes, so 64 KiB is plenty;
+        # a larger body is refused (413) from its Content-Length, before it is read.
+        # Stripe's events are far below 1 MiB; the webhook allows that much.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "MAX_FORM_PARTS": 50,
+        "WEBHOOK_MAX_BYTES": 1024 * 1024,
         # Rate limits (Flask-Limiter syntax). Per client address: generous enough for an
         # office of people signing up from behind one address, tight enough to slow down
         # password guessing. RATELIMIT_STORAGE_URI=redis://… when several processes serve.

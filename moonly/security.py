@@ -80,13 +80,18 @@ def cello_page_context() -> dict:
     }
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 @bp.before_app_request
 def refuse_nul_bytes():
     """No text field anywhere may hold NUL: PostgreSQL refuses it, so refuse it first."""
     query = request.query_string
     if b"%00" in query or b"\x00" in query:
         abort(400)
-    if request.method == "POST":
+    # Only form bodies are parsed here; any other body is left to its view (the
+    # webhook reads its own, with its own size limit).
+    if request.method == "POST" and request.mimetype in FORM_TYPES:
         for key, value in request.form.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 abort(400)
