@@ -1,26 +1,15 @@
 """Signup, login and logout."""
 
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 
 from ..accounts.service import Referral, SignupError, authenticate, sign_up
 from ..billing.catalog import new_user_offer
 from ..extensions import limiter
+from ..redirects import safe_local_path
 from ..referral import current_invite, resolve_ucc, ucc_from_cookie, visit_for
 from . import bp
 from .forms import LoginForm, SignupForm
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only local paths: never another host, scheme or protocol-relative URL."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or "\\" in target:
-        return None
-    return target
 
 
 def _limit(name: str):
@@ -74,7 +63,7 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user)
-            return redirect(safe_next(form.next.data) or url_for("checkout.account"))
+            return redirect(safe_local_path(form.next.data) or url_for("checkout.account"))
         form.form_errors.append("Email or password is incorrect.")
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status

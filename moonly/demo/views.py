@@ -15,9 +15,9 @@ from flask import (
 )
 from flask_login import logout_user
 
-from ..auth.views import safe_next
 from ..billing import stripe_api
 from ..extensions import db
+from ..redirects import safe_local_path
 from ..stripe_sandbox import advance_subscription
 from ..stripe_sandbox.errors import SandboxError
 from . import bp
@@ -122,7 +122,7 @@ def advance():
 @bp.get("/fresh-visit")
 def fresh_visit():
     """Forget this browser's Moonly session and referral cookies, then open the link."""
-    target = safe_next(request.args.get("to")) or url_for("landing.index")
+    target = safe_local_path(request.args.get("to")) or url_for("landing.index")
     logout_user()
     response = make_response(redirect(target))
     session.clear()
