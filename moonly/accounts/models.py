@@ -59,6 +59,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
+    # Part of every session's login id; logout and a password change add one, so every
+    # session made before stops working.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def get_id(self) -> str:
         return self.public_id
