@@ -84,10 +84,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(public_id: str) -> User | None:
-        from sqlalchemy import select
+    def load_user(login_id: str) -> User | None:
+        from .accounts.service import load_session_user
 
-        return db.session.scalar(select(User).where(User.public_id == public_id))
+        return load_session_user(login_id)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -64,7 +64,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def get_id(self) -> str:
-        return self.public_id
+        """The login id a session holds: which user, and which of their sessions."""
+        return f"{self.public_id}:{self.session_version}"
 
     @property
     def organization_public_id(self) -> str | None:

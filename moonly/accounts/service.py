@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -142,3 +142,41 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+def load_session_user(login_id: str) -> User | None:
+    """The user a session's login id names, unless that session was ended since."""
+    public_id, _, version = login_id.partition(":")
+    if not version.isdigit():
+        return None  # a session from before versions, or not ours
+    user = db.session.scalar(select(User).where(User.public_id == public_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of this user made so far (logout, a new password)."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1)
+    )
+    db.session.commit()
+    db.session.refresh(user)
+
+
+def change_password(user: User, current: str, new: str) -> str | None:
+    """Set a new password after checking the current one; say what is wrong, if anything.
+
+    Every other session of the user ends; the caller logs this one in again.
+    """
+    if not check_password_hash(user.password_hash, current):
+        return "Your current password is not correct."
+    problem = password_problem(new, user.email)
+    if problem:
+        return problem
+    user.password_hash = generate_password_hash(new)
+    db.session.commit()
+    end_sessions(user)
+    return None

@@ -54,3 +54,12 @@ class LoginForm(FlaskForm):
         "Password", validators=[InputRequired("Enter your password.")]
     )
     next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired("Enter your current password.")]
+    )
+    new_password = PasswordField(
+        "New password", validators=[InputRequired("Choose a new password.")]
+    )

@@ -1,15 +1,22 @@
 """Signup, login and logout."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from ..accounts.service import Referral, SignupError, authenticate, sign_up
+from ..accounts.service import (
+    Referral,
+    SignupError,
+    authenticate,
+    change_password,
+    end_sessions,
+    sign_up,
+)
 from ..billing.catalog import new_user_offer
 from ..extensions import limiter
 from ..redirects import safe_local_path
 from ..referral import current_invite, resolve_ucc, ucc_from_cookie, visit_for
 from . import bp
-from .forms import LoginForm, SignupForm
+from .forms import LoginForm, PasswordForm, SignupForm
 
 
 def _limit(name: str):
@@ -63,7 +70,9 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user)
-            return redirect(safe_local_path(form.next.data) or url_for("checkout.account"))
+            return redirect(
+                safe_local_path(form.next.data) or url_for("checkout.account")
+            )
         form.form_errors.append("Email or password is incorrect.")
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
@@ -72,7 +81,27 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out (POST with the CSRF token)."""
+    """Log out (POST with the CSRF token): every session of this user ends."""
+    end_sessions(current_user)
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("landing.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
+def password():
+    """Change the password; every other session of this user ends."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        problem = change_password(
+            current_user, form.current_password.data, form.new_password.data
+        )
+        if problem is None:
+            login_user(current_user)  # this session goes on under the new version
+            flash("Your password is changed. Other sessions are logged out.", "success")
+            return redirect(url_for("checkout.account"))
+        form.form_errors.append(problem)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/password.html", form=form), status
