@@ -13,8 +13,9 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 
+from ..accounts.service import end_sessions
 from ..billing import stripe_api
 from ..extensions import db
 from ..redirects import safe_local_path
@@ -120,11 +121,20 @@ def advance():
 
 
 @bp.get("/fresh-visit")
+def confirm_fresh_visit():
+    """Ask before forgetting this browser (a GET never logs anyone out)."""
+    target = safe_local_path(request.args.get("to")) or url_for("landing.index")
+    return render_template("demo/fresh_visit.html", target=target)
+
+
+@bp.post("/fresh-visit")
 def fresh_visit():
     """Forget this browser's Moonly session and referral cookies, then open the link."""
-    target = safe_local_path(request.args.get("to")) or url_for("landing.index")
+    target = safe_local_path(request.form.get("to")) or url_for("landing.index")
+    if current_user.is_authenticated:
+        end_sessions(current_user)
     logout_user()
-    response = make_response(redirect(target))
+    response = make_response(redirect(target, code=303))
     session.clear()
     response.delete_cookie(current_app.config["INVITE_COOKIE_NAME"])
     for name in CELLO_COOKIES:
