@@ -80,6 +80,7 @@ def _invite_visit(visit: dict[str, Any] | None) -> InviteVisit | None:
         referrer_name=visit["referrer_name"],
         path=visit["path"],
         visited_at=visit["at"],
+        replaced_ucc=visit.get("replaced_ucc"),
     )
 
 
