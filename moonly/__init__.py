@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -91,7 +92,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth, cello, checkout, landing, security, webhooks
+    from . import auth, cello, checkout, health, landing, security, webhooks
     from .billing import models as _billing_tables  # noqa: F401 - in migrations
     from .cello import models as _cello_tables  # noqa: F401 - in migrations
     from .stripe_sandbox import models as _sandbox_tables  # noqa: F401 - in migrations
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cello.bp)
     app.register_blueprint(security.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
     if app.config["MOONLY_DEMO"]:
         from . import demo
 
@@ -151,6 +153,8 @@ def register_errorhandlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is not None and error.code < 400:
             return error  # routing redirects, such as a missing trailing slash
+        if isinstance(error, RateLimitExceeded) and error.limit.error_message:
+            return render_error(429, error.description)
         return render_error(error.code or 500)
 
     @app.errorhandler(OperationalError)

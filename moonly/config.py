@@ -12,6 +12,7 @@ INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 # B: a signup event goes to the Cello API; the customer is made at purchase.
 REFERRAL_FLOWS = ("customer_at_signup", "customer_at_purchase")
 CELLO_ENVS = ("sandbox", "production")
+MIN_DEMO_PASSWORD = 16
 
 
 class ConfigError(RuntimeError):
@@ -137,16 +138,31 @@ def base_settings() -> dict:
         # office of people signing up from behind one address, tight enough to slow down
         # password guessing. RATELIMIT_STORAGE_URI=redis://… when several processes serve.
         "RATELIMIT_ENABLED": env_flag("RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": _secret("RATELIMIT_STORAGE_URI") or "memory://",
+        # Redis when several processes serve (a platform's Redis add-on sets REDIS_URL).
+        "RATELIMIT_STORAGE_URI": _secret("RATELIMIT_STORAGE_URI")
+        or _secret("REDIS_URL")
+        or "memory://",
+        # Redis unreachable: count in each process's memory meanwhile, never a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": _text("RATELIMIT_KEY_PREFIX", "moonly"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_SIGNUP": _text("RATELIMIT_SIGNUP", "30 per minute;300 per hour"),
         "RATELIMIT_LOGIN": _text("RATELIMIT_LOGIN", "30 per minute;300 per hour"),
+        # Failed logins to one account from one address.
         "RATELIMIT_LOGIN_PER_EMAIL": _text(
             "RATELIMIT_LOGIN_PER_EMAIL", "10 per minute;50 per hour"
         ),
+        # Failed logins to one account from browsers that never logged in to it.
+        "RATELIMIT_LOGIN_PER_ACCOUNT": _text(
+            "RATELIMIT_LOGIN_PER_ACCOUNT", "100 per hour"
+        ),
+        # Wrong demo passwords per client address.
+        "RATELIMIT_DEMO": _text("RATELIMIT_DEMO", "10 per minute;100 per hour"),
         "RATELIMIT_TOKEN": _text("RATELIMIT_TOKEN", "60 per minute"),
         # The demo console and its API; in production also MOONLY_DEMO_PASSWORD (basic auth).
         "MOONLY_DEMO_PASSWORD": _secret("MOONLY_DEMO_PASSWORD"),
+        # /readyz fails when a queued delivery is this many minutes past due.
+        "READYZ_BACKLOG_MINUTES": _int("READYZ_BACKLOG_MINUTES", 15),
         # Proxies in front of the app whose X-Forwarded-For/-Proto to trust (ProxyFix).
         "TRUST_PROXY_HOPS": _int("TRUST_PROXY_HOPS", 0),
     }
@@ -176,6 +192,13 @@ def production_settings() -> dict:
         raise ConfigError(
             "MOONLY_DEMO is on in production: set MOONLY_DEMO_PASSWORD too, so the demo "
             "console and its API ask for it (HTTP basic auth)."
+        )
+    demo_password = settings["MOONLY_DEMO_PASSWORD"] or ""
+    if settings["MOONLY_DEMO"] and len(demo_password) < MIN_DEMO_PASSWORD:
+        raise ConfigError(
+            f"MOONLY_DEMO_PASSWORD must be at least {MIN_DEMO_PASSWORD} characters: it "
+            "guards every user's email and Stripe data. Generate one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(24))"'
         )
     settings.update(
         SESSION_COOKIE_SECURE=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,8 @@ _COMMON = {
     "qwerty1234", "1q2w3e4r5t", "aaaaaaaaaa", "passw0rd12", "changeme12",
 }  # fmt: skip
 
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
 # Compared against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -35,7 +38,19 @@ class SignupError(Exception):
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """One spelling per address: NFKC (fullwidth "ｃｏｎｃ" is "conc"), trimmed, lowercase."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def name_problem(name: str) -> str | None:
+    """Refuse characters that hide or reorder text: controls, bidi overrides,
+    zero-width and other format characters, line and paragraph separators."""
+    if any(unicodedata.category(ch) in _HIDDEN for ch in name):
+        return (
+            "Use visible characters only: no control, zero-width or "
+            "text-direction characters."
+        )
+    return None
 
 
 def password_problem(password: str, email: str = "") -> str | None:

@@ -1,6 +1,6 @@
 """Signup, login and logout."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts.service import (
@@ -15,20 +15,12 @@ from ..billing.catalog import new_user_offer
 from ..extensions import limiter
 from ..redirects import safe_local_path
 from ..referral import current_invite, resolve_ucc, ucc_from_cookie, visit_for
-from . import bp
+from . import bp, devices, limits
 from .forms import LoginForm, PasswordForm, SignupForm
 
 
-def _limit(name: str):
-    return lambda: current_app.config[name]
-
-
-def _login_email() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_SIGNUP"), methods=["POST"])
+@limiter.limit(limits.setting("RATELIMIT_SIGNUP"), methods=["POST"])
 def signup():
     """Create an account, keeping the referral code from the invite link."""
     form = SignupForm()
@@ -47,7 +39,9 @@ def signup():
         else:
             login_user(user)
             flash("Welcome to Moonly! Your account is ready.", "success")
-            return redirect(url_for("checkout.account"))
+            response = redirect(url_for("checkout.account"))
+            devices.remember(response, user.email)
+            return response
     invite = current_invite()
     offer = new_user_offer() if invite or ucc_from_cookie() else None
     status = 400 if form.is_submitted() else 200
@@ -57,10 +51,9 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
-@limiter.limit(
-    _limit("RATELIMIT_LOGIN_PER_EMAIL"), methods=["POST"], key_func=_login_email
-)
+@limits.per_address
+@limits.per_pair
+@limits.per_account
 def login():
     """Log in with email and password."""
     form = LoginForm()
@@ -70,9 +63,10 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user)
-            return redirect(
-                safe_local_path(form.next.data) or url_for("checkout.account")
-            )
+            target = safe_local_path(form.next.data) or url_for("checkout.account")
+            response = redirect(target)
+            devices.remember(response, user.email)
+            return response
         form.form_errors.append("Email or password is incorrect.")
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
@@ -90,7 +84,7 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
+@limits.per_address
 def password():
     """Change the password; every other session of this user ends."""
     form = PasswordForm()

@@ -17,13 +17,23 @@ from flask_login import current_user, logout_user
 
 from ..accounts.service import end_sessions
 from ..billing import stripe_api
-from ..extensions import db
+from ..extensions import db, limiter
 from ..redirects import safe_local_path
 from ..stripe_sandbox import advance_subscription
 from ..stripe_sandbox.errors import SandboxError
 from . import bp
 from .journey import find_user, journey, journeys
 from .reset import reset_demo_data
+
+
+def _wrong_password(response) -> bool:
+    return response.status_code == 401
+
+
+# Checked before the password: an address that got it wrong too often waits (429).
+limiter.limit(
+    lambda: current_app.config["RATELIMIT_DEMO"], deduct_when=_wrong_password
+)(bp)
 
 
 @bp.before_request
