@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import security
+from . import hosts, security
 from .config import INSTANCE_DIR, load_settings
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     register_errorhandlers(app)
     register_commands(app)
     start_background_workers(app)
+    hosts.install(app)
     security.install_headers(app)
     return app
 

@@ -81,11 +81,18 @@ def _secret(name: str) -> str | None:
     return os.environ.get(name, "").strip() or None
 
 
+def _hosts() -> list[str]:
+    from .hosts import parse_hosts
+
+    return parse_hosts(os.environ.get("MOONLY_ALLOWED_HOSTS", ""))
+
+
 def base_settings() -> dict:
     """Settings shared by every environment, read from the environment now."""
     host = os.environ.get("HOST", "").strip() or "127.0.0.1"
     port = os.environ.get("PORT", "").strip() or "5000"
     return {
+        "HOST": host,
         "SECRET_KEY": _secret("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url(
             f"sqlite:///{INSTANCE_DIR / 'moonly.sqlite3'}"
@@ -163,13 +170,25 @@ def base_settings() -> dict:
         "MOONLY_DEMO_PASSWORD": _secret("MOONLY_DEMO_PASSWORD"),
         # /readyz fails when a queued delivery is this many minutes past due.
         "READYZ_BACKLOG_MINUTES": _int("READYZ_BACKLOG_MINUTES", 15),
+        # Host names this site answers to (comma-separated; ".example.com" also allows
+        # its subdomains). Development and tests default to HOST and localhost;
+        # production requires the list.
+        "MOONLY_ALLOWED_HOSTS": _hosts(),
         # Proxies in front of the app whose X-Forwarded-For/-Proto to trust (ProxyFix).
         "TRUST_PROXY_HOPS": _int("TRUST_PROXY_HOPS", 0),
     }
 
 
+def _default_hosts(settings: dict) -> None:
+    if not settings["MOONLY_ALLOWED_HOSTS"]:
+        from .hosts import default_hosts
+
+        settings["MOONLY_ALLOWED_HOSTS"] = default_hosts(settings)
+
+
 def development_settings() -> dict:
     settings = base_settings()
+    _default_hosts(settings)
     settings["SECRET_KEY"] = settings["SECRET_KEY"] or _development_secret_key()
     settings["MOONLY_DEMO"] = env_flag("MOONLY_DEMO", True)
     settings["STRIPE_SANDBOX_DELIVER"] = env_flag("STRIPE_SANDBOX_DELIVER", True)
@@ -200,6 +219,11 @@ def production_settings() -> dict:
             "guards every user's email and Stripe data. Generate one with: "
             'python -c "import secrets; print(secrets.token_urlsafe(24))"'
         )
+    if not settings["MOONLY_ALLOWED_HOSTS"]:
+        raise ConfigError(
+            "MOONLY_ALLOWED_HOSTS is not set. Production answers only to the host names "
+            "listed there, e.g. MOONLY_ALLOWED_HOSTS=moonly.example,www.moonly.example"
+        )
     settings.update(
         SESSION_COOKIE_SECURE=True,
         REMEMBER_COOKIE_SECURE=True,
@@ -212,6 +236,7 @@ def production_settings() -> dict:
 
 def testing_settings() -> dict:
     settings = base_settings()
+    _default_hosts(settings)
     settings.update(
         TESTING=True,
         SECRET_KEY="testing-only-not-a-secret",  # noqa: S106 - tests only
