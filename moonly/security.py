@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app, g, request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -78,6 +78,16 @@ def cello_page_context() -> dict:
         "cello_attribution_src": f"{component.assets_host()}/attribution/latest/cello-attribution.js",
         "cello_component": component.boot_settings(current_user) if booted else None,
     }
+
+
+@bp.after_app_request
+def no_store_for_signed_in_users(response):
+    """A page made for a signed-in user (/account, /cello/token, checkout, any page
+    naming them) is never kept by a browser or a shared cache."""
+    user = g.get("_login_user")  # Flask-Login's user for this request, if loaded
+    if user is not None and user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

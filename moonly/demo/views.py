@@ -50,6 +50,13 @@ def require_demo_password():
     return response
 
 
+@bp.after_request
+def never_cache(response):
+    """The console and its JSON show every signup: never kept by any cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 CELLO_COOKIES = (
     "cello-referral",
     "cello-product-id",
