@@ -89,11 +89,12 @@ def password():
     """Change the password; every other session of this user ends."""
     form = PasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()  # the user, not the proxy
         problem = change_password(
-            current_user, form.current_password.data, form.new_password.data
+            user, form.current_password.data, form.new_password.data
         )
         if problem is None:
-            login_user(current_user)  # this session goes on under the new version
+            login_user(user)  # this session goes on under the new version
             flash("Your password is changed. Other sessions are logged out.", "success")
             return redirect(url_for("checkout.account"))
         form.form_errors.append(problem)
