@@ -21,11 +21,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import hosts, security
 from .config import INSTANCE_DIR, load_settings
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .sessions import CookieSessionInterface
 
 
 def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> Flask:
     """Build the app: settings from the environment (or `config`), then each feature."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.session_interface = CookieSessionInterface()
     app.config.from_mapping(load_settings(env))
     app.config.from_mapping(config or {})
     derive_sandbox_webhook_secret(app)
