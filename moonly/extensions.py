@@ -1,12 +1,12 @@
 """Extension instances, bound to the app in `create_app`."""
 
-from flask import session
+from flask import current_app, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager as _LoginManager
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
+from flask_sqlalchemy import SQLAlchemy as _SQLAlchemy
+from flask_wtf import CSRFProtect as _CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -24,6 +24,15 @@ class Base(DeclarativeBase):
     )
 
 
+class CSRFProtect(_CSRFProtect):
+    def protect(self, apply_exemptions=False):
+        """Flask-WTF's check, answering at once for methods it never checks (GET):
+        its exemption lookups come first otherwise, on every page."""
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return None
+        return super().protect(apply_exemptions)
+
+
 class LoginManager(_LoginManager):
     def _update_remember_cookie(self, response):
         """Flask-Login's remember-cookie bookkeeping, skipped when this request never
@@ -32,6 +41,15 @@ class LoginManager(_LoginManager):
         if not session.accessed and not session.modified:
             return response
         return super()._update_remember_cookie(response)
+
+
+class SQLAlchemy(_SQLAlchemy):
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        """Flask-SQLAlchemy's end of request, skipped when the request used no
+        database session (most pages): removing a session that was never made costs a
+        KeyError raised and caught on every such request."""
+        if self.session.registry.has():
+            super()._teardown_session(exc)
 
 
 db = SQLAlchemy(model_class=Base)

@@ -72,12 +72,27 @@ def invite_from_args(args: Mapping[str, str]) -> Invite | None:
     return Invite(ucc=ucc, product_id=product_id, referrer_name=name)
 
 
+# Invites by raw query string: a link shared widely is read once, not on every visit.
+_INVITES: dict[str, Invite | None] = {}
+_INVITES_MAX = 1024
+
+
 def current_invite() -> Invite | None:
     """The invite link in this request's query string, read once per request."""
     environ = request.environ  # request-scoped (an app context can outlive a request)
-    if "moonly.invite" not in environ:
-        environ["moonly.invite"] = invite_from_args(request.args)
-    invite: Invite | None = environ["moonly.invite"]
+    if "moonly.invite" in environ:
+        return environ["moonly.invite"]  # type: ignore[no-any-return]
+    query = environ.get("QUERY_STRING", "")
+    if not query:
+        invite = None
+    elif query in _INVITES:
+        invite = _INVITES[query]
+    else:
+        invite = invite_from_args(request.args)
+        if len(_INVITES) >= _INVITES_MAX:
+            _INVITES.clear()  # links anyone can write: keep the cache bounded
+        _INVITES[query] = invite
+    environ["moonly.invite"] = invite
     return invite
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Request
+from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 
@@ -15,3 +15,10 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         if app.secret_key and self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(
+        self, app: Flask, session: SecureCookieSession, response: Response
+    ) -> None:
+        if not session and not session.modified and not session.accessed:
+            return  # nothing to write, delete or vary on: Flask would do just that
+        super().save_session(app, session, response)

@@ -13,11 +13,7 @@ from . import bp
 @bp.after_app_request
 def keep_invite(response):
     """Keep a valid invite link's ucc in a cookie, whichever page it lands on."""
-    if (
-        request.method == "GET"
-        and "ucc" in request.args
-        and response.status_code == 200
-    ):
+    if response.status_code == 200 and request.method == "GET":
         invite = current_invite()
         if invite is not None:
             remember_invite(response, invite, request.path)
