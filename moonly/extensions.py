@@ -1,6 +1,6 @@
 """Extension instances, bound to the app in `create_app`."""
 
-from flask import current_app, request, session
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager as _LoginManager
@@ -34,13 +34,16 @@ class CSRFProtect(_CSRFProtect):
 
 
 class LoginManager(_LoginManager):
-    def _update_remember_cookie(self, response):
-        """Flask-Login's remember-cookie bookkeeping, skipped when this request never
-        read or wrote the session (it has nothing to do then; reading the session to
-        find that out would only add work to every anonymous page)."""
-        if not session.accessed and not session.modified:
-            return response
-        return super()._update_remember_cookie(response)
+    """Flask-Login without its remember-me cookie bookkeeping on every response.
+
+    Moonly never logs anyone in with `remember=True`, so that after-request hook only
+    ever finds nothing to do, on every page. (`auth` logs in without it; a test keeps
+    it so.)
+    """
+
+    def init_app(self, app, add_context_processor=True):
+        super().init_app(app, add_context_processor)
+        app.after_request_funcs[None].remove(self._update_remember_cookie)
 
 
 class SQLAlchemy(_SQLAlchemy):

@@ -96,8 +96,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 @bp.before_app_request
 def refuse_nul_bytes():
     """No text field anywhere may hold NUL: PostgreSQL refuses it, so refuse it first."""
-    query = request.query_string
-    if b"%00" in query or b"\x00" in query:
+    query = request.environ.get("QUERY_STRING", "")  # the raw string: no parsing
+    if "%00" in query or "\x00" in query:
         abort(400)
     # Only form bodies are parsed here; any other body is left to its view (the
     # webhook reads its own, with its own size limit).
