@@ -60,3 +60,11 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+
+# Pages no limit applies to, answered without Flask-Limiter resolving limits for them.
+UNLIMITED_ENDPOINTS = frozenset({"landing.index", "health.healthz", "health.readyz"})
+
+
+@limiter.request_filter
+def _unlimited_page() -> bool:
+    return request.endpoint in UNLIMITED_ENDPOINTS

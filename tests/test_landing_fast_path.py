@@ -50,3 +50,14 @@ def test_no_remember_me_cookie_is_ever_set(app, client):
             assert not cookie.startswith("remember_token")
     hooks = [getattr(f, "__name__", "") for f in app.after_request_funcs[None]]
     assert "_update_remember_cookie" not in hooks
+
+
+def test_rate_limits_skip_only_the_pages_without_limits(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SIGNUP="1 per minute")
+    client = app.test_client()
+    for _ in range(5):
+        assert client.get("/?ucc=many").status_code == 200
+        assert client.get("/healthz").status_code == 200
+    auth = AuthActions(client)
+    assert auth.signup(email="one@example.com").status_code == 302
+    assert auth.signup(email="two@example.com").status_code == 429
