@@ -117,6 +117,9 @@ def journey(user: User) -> dict[str, Any]:
             "organization_id": user.organization_public_id,
             "ucc": user.ucc,
             "ucc_source": user.ucc_source,
+            "replaced_ucc": (
+                user.invite_visit.replaced_ucc if user.invite_visit else None
+            ),
             "created_at": isoformat(user.created_at),
             "deleted_at": isoformat(user.deleted_at),
         },

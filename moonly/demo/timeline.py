@@ -64,12 +64,20 @@ def _invite(user: User) -> Step:
         productId=visit.product_id, referrerName=visit.referrer_name, page=visit.path
     )
     who = visit.referrer_name or "A referrer"
+    summary = f"{who}'s link, ucc {visit.ucc}; {captured}."
+    if visit.replaced_ucc:
+        # The latest link wins, as Cello's attribution script keeps the latest ucc.
+        details["replaced ucc"] = visit.replaced_ucc
+        summary += (
+            f" It replaced an earlier invite (ucc {visit.replaced_ucc}) in this"
+            " browser: the latest link counts."
+        )
     return _step(
         "invite",
         "Invite link visited",
         isoformat(visit.visited_at),
         "done",
-        f"{who}'s link, ucc {visit.ucc}; {captured}.",
+        summary,
         details=details,
     )
 
