@@ -109,7 +109,13 @@ def test_reset_needs_confirmation_then_empties_everything(app, client, auth, cat
     with sandbox_session(app) as session:
         kinds = set(session.scalars(select(SandboxObject.object)))
     # The catalog and the app's webhook endpoint are back, nothing else.
-    assert kinds == {"coupon", "product", "price", "webhook_endpoint"}
+    assert kinds == {
+        "coupon",
+        "product",
+        "price",
+        "webhook_endpoint",
+        "billing_portal.configuration",
+    }
     assert client.get("/demo/api/journeys").json["journeys"] == []
 
 

@@ -357,6 +357,13 @@ def open_checkout_sessions(customer_id: str) -> list[stripe.checkout.Session]:
     return list(found.data)
 
 
+def list_checkout_sessions(customer_id: str) -> list[stripe.checkout.Session]:
+    found = client().v1.checkout.sessions.list(
+        params={"customer": customer_id, "limit": 100}
+    )
+    return list(found.data)
+
+
 def expire_checkout_session(session_id: str) -> stripe.checkout.Session:
     return client().v1.checkout.sessions.expire(session_id)
 
