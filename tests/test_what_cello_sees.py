@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from helpers import AuthActions, sandbox_events
+from test_billing_portal import open_portal
 from test_checkout import checkout
 from test_hosted_checkout import open_hosted, pay_as_rendered
-from test_portal import open_portal
 
 CELLO_UCC = "cello-sees"
 
