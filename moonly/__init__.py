@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     check_settings(app)
     configure_logging(app)
     register_extensions(app)
+    register_template_globals(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -89,6 +90,17 @@ def register_extensions(app: Flask) -> None:
         from .accounts.service import load_session_user
 
         return load_session_user(login_id)
+
+
+def register_template_globals(app: Flask) -> None:
+    """Copy that follows the settings: "Start free" only when there is a free trial."""
+    days = app.config["MOONLY_TRIAL_DAYS"]
+    app.jinja_env.globals["start_label"] = (
+        f"Start your {days}-day free trial" if days else "Create your account"
+    )
+    app.jinja_env.globals["start_label_short"] = (
+        "Start free trial" if days else "Sign up"
+    )
 
 
 def register_blueprints(app: Flask) -> None:
