@@ -61,3 +61,15 @@ def test_without_a_customer_the_portal_is_not_offered(client, auth, app):
     response = open_portal(client)
     assert response.status_code == 303
     assert response.headers["Location"] == "/account"
+
+
+def test_a_refund_made_in_stripe_shows_on_the_account_page(
+    app, client, auth, catalog, stripe
+):
+    auth.signup(ucc="test")
+    assert checkout(client).status_code == 302
+    charge = stripe.v1.charges.list().data[0]
+    stripe.v1.refunds.create(params={"charge": charge.id, "amount": 460})
+    deliver_webhooks(app, app.test_client())
+    page = client.get("/account").get_data(as_text=True)
+    assert "Refunded $4.60 (part of the payment)" in page

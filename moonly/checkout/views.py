@@ -261,6 +261,7 @@ def _account_page(delete_form: DeleteAccountForm, status: int = 200):
         next_invoice=next_invoice,
         next_invoice_error=next_invoice_error,
         invoices=billing_account.invoices(user),
+        refunds=billing_account.refunds(user),
         delete_form=delete_form,
     ), status
 
