@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -15,23 +16,27 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import security
+from . import hosts, security
 from .config import INSTANCE_DIR, load_settings
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .sessions import CookieSessionInterface
 
 
 def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> Flask:
     """Build the app: settings from the environment (or `config`), then each feature."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.session_interface = CookieSessionInterface()
     app.config.from_mapping(load_settings(env))
     app.config.from_mapping(config or {})
     check_settings(app)
     configure_logging(app)
     register_extensions(app)
+    register_template_globals(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     start_background_workers(app)
+    hosts.install(app)
     security.install_headers(app)
     mount_sandbox_pages(app)
     return app
@@ -81,16 +86,25 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(public_id: str) -> User | None:
-        from sqlalchemy import select
+    def load_user(login_id: str) -> User | None:
+        from .accounts.service import load_session_user
 
-        return db.session.scalar(
-            select(User).where(User.public_id == public_id, User.deleted_at.is_(None))
-        )
+        return load_session_user(login_id)
+
+
+def register_template_globals(app: Flask) -> None:
+    """Copy that follows the settings: "Start free" only when there is a free trial."""
+    days = app.config["MOONLY_TRIAL_DAYS"]
+    app.jinja_env.globals["start_label"] = (
+        f"Start your {days}-day free trial" if days else "Create your account"
+    )
+    app.jinja_env.globals["start_label_short"] = (
+        "Start free trial" if days else "Sign up"
+    )
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth, cello, checkout, landing, security, webhooks
+    from . import auth, cello, checkout, health, landing, security, webhooks
     from .billing import models as _billing_tables  # noqa: F401 - in migrations
     from .cello import models as _cello_tables  # noqa: F401 - in migrations
 
@@ -100,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cello.bp)
     app.register_blueprint(security.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
     if app.config["MOONLY_DEMO"]:
         from . import demo
 
@@ -116,6 +131,7 @@ def register_errorhandlers(app: Flask) -> None:
         403: ("Forbidden", "You cannot open this page."),
         404: ("Page not found", "There is nothing at this address."),
         405: ("Method not allowed", "This page does not accept that kind of request."),
+        413: ("Too large", "That request is larger than Moonly accepts."),
         429: (
             "Too many attempts",
             "Too many attempts from your address. Wait a minute, then try again.",
@@ -148,6 +164,8 @@ def register_errorhandlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is not None and error.code < 400:
             return error  # routing redirects, such as a missing trailing slash
+        if isinstance(error, RateLimitExceeded) and error.limit.error_message:
+            return render_error(429, error.description)
         return render_error(error.code or 500)
 
     @app.errorhandler(OperationalError)

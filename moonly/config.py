@@ -12,6 +12,7 @@ INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 # B: a signup event goes to the Cello API; the customer is made at purchase.
 REFERRAL_FLOWS = ("customer_at_signup", "customer_at_purchase")
 CELLO_ENVS = ("sandbox", "production")
+MIN_DEMO_PASSWORD = 16
 
 
 class ConfigError(RuntimeError):
@@ -87,11 +88,18 @@ def _secret(name: str) -> str | None:
     return os.environ.get(name, "").strip() or None
 
 
+def _hosts() -> list[str]:
+    from .hosts import parse_hosts
+
+    return parse_hosts(os.environ.get("MOONLY_ALLOWED_HOSTS", ""))
+
+
 def base_settings() -> dict:
     """Settings shared by every environment, read from the environment now."""
     host = os.environ.get("HOST", "").strip() or "127.0.0.1"
     port = os.environ.get("PORT", "").strip() or "5000"
     return {
+        "HOST": host,
         "SECRET_KEY": _secret("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url(
             f"sqlite:///{INSTANCE_DIR / 'moonly.sqlite3'}"
@@ -143,27 +151,61 @@ def base_settings() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Request bodies: Moonly's forms are a few hundred bytes, so 64 KiB is plenty;
+        # a larger body is refused (413) from its Content-Length, before it is read.
+        # Stripe's events are far below 1 MiB; the webhook allows that much.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "MAX_FORM_PARTS": 50,
+        "WEBHOOK_MAX_BYTES": 1024 * 1024,
         # Rate limits (Flask-Limiter syntax). Per client address: generous enough for an
         # office of people signing up from behind one address, tight enough to slow down
         # password guessing. RATELIMIT_STORAGE_URI=redis://… when several processes serve.
         "RATELIMIT_ENABLED": env_flag("RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": _secret("RATELIMIT_STORAGE_URI") or "memory://",
+        # Redis when several processes serve (a platform's Redis add-on sets REDIS_URL).
+        "RATELIMIT_STORAGE_URI": _secret("RATELIMIT_STORAGE_URI")
+        or _secret("REDIS_URL")
+        or "memory://",
+        # Redis unreachable: count in each process's memory meanwhile, never a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": _text("RATELIMIT_KEY_PREFIX", "moonly"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_SIGNUP": _text("RATELIMIT_SIGNUP", "30 per minute;300 per hour"),
         "RATELIMIT_LOGIN": _text("RATELIMIT_LOGIN", "30 per minute;300 per hour"),
+        # Failed logins to one account from one address.
         "RATELIMIT_LOGIN_PER_EMAIL": _text(
             "RATELIMIT_LOGIN_PER_EMAIL", "10 per minute;50 per hour"
         ),
+        # Failed logins to one account from browsers that never logged in to it.
+        "RATELIMIT_LOGIN_PER_ACCOUNT": _text(
+            "RATELIMIT_LOGIN_PER_ACCOUNT", "100 per hour"
+        ),
+        # Wrong demo passwords per client address.
+        "RATELIMIT_DEMO": _text("RATELIMIT_DEMO", "10 per minute;100 per hour"),
         "RATELIMIT_TOKEN": _text("RATELIMIT_TOKEN", "60 per minute"),
         # The demo console and its API; in production also MOONLY_DEMO_PASSWORD (basic auth).
         "MOONLY_DEMO_PASSWORD": _secret("MOONLY_DEMO_PASSWORD"),
+        # /readyz fails when a queued delivery is this many minutes past due.
+        "READYZ_BACKLOG_MINUTES": _int("READYZ_BACKLOG_MINUTES", 15),
+        # Host names this site answers to (comma-separated; ".example.com" also allows
+        # its subdomains). Development and tests default to HOST and localhost;
+        # production requires the list.
+        "MOONLY_ALLOWED_HOSTS": _hosts(),
         # Proxies in front of the app whose X-Forwarded-For/-Proto to trust (ProxyFix).
         "TRUST_PROXY_HOPS": _int("TRUST_PROXY_HOPS", 0),
     }
 
 
+def _default_hosts(settings: dict) -> None:
+    if not settings["MOONLY_ALLOWED_HOSTS"]:
+        from .hosts import default_hosts
+
+        settings["MOONLY_ALLOWED_HOSTS"] = default_hosts(settings)
+
+
 def development_settings() -> dict:
     settings = base_settings()
+    _default_hosts(settings)
     settings["SECRET_KEY"] = settings["SECRET_KEY"] or _development_secret_key()
     settings["MOONLY_DEMO"] = env_flag("MOONLY_DEMO", True)
     settings["STRIPE_SANDBOX_DELIVER"] = env_flag("STRIPE_SANDBOX_DELIVER", True)
@@ -187,6 +229,18 @@ def production_settings() -> dict:
             "MOONLY_DEMO is on in production: set MOONLY_DEMO_PASSWORD too, so the demo "
             "console and its API ask for it (HTTP basic auth)."
         )
+    demo_password = settings["MOONLY_DEMO_PASSWORD"] or ""
+    if settings["MOONLY_DEMO"] and len(demo_password) < MIN_DEMO_PASSWORD:
+        raise ConfigError(
+            f"MOONLY_DEMO_PASSWORD must be at least {MIN_DEMO_PASSWORD} characters: it "
+            "guards every user's email and Stripe data. Generate one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(24))"'
+        )
+    if not settings["MOONLY_ALLOWED_HOSTS"]:
+        raise ConfigError(
+            "MOONLY_ALLOWED_HOSTS is not set. Production answers only to the host names "
+            "listed there, e.g. MOONLY_ALLOWED_HOSTS=moonly.example,www.moonly.example"
+        )
     settings.update(
         SESSION_COOKIE_SECURE=True,
         REMEMBER_COOKIE_SECURE=True,
@@ -199,6 +253,7 @@ def production_settings() -> dict:
 
 def testing_settings() -> dict:
     settings = base_settings()
+    _default_hosts(settings)
     settings.update(
         TESTING=True,
         SECRET_KEY="testing-only-not-a-secret",  # noqa: S106 - tests only

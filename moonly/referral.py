@@ -6,14 +6,18 @@ import base64
 import binascii
 import json
 import re
+import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import Response, current_app, request
+from werkzeug.http import dump_cookie
 
+from .redirects import safe_local_path
 from .timeutil import utcnow
 
 # Cello's codes are 11 alphanumerics; its own checks use `ucc=test`. Accept any plain
@@ -68,23 +72,63 @@ def invite_from_args(args: Mapping[str, str]) -> Invite | None:
     return Invite(ucc=ucc, product_id=product_id, referrer_name=name)
 
 
+# Invites by raw query string: a link shared widely is read once, not on every visit.
+_INVITES: dict[str, Invite | None] = {}
+_INVITES_MAX = 1024
+
+
 def current_invite() -> Invite | None:
     """The invite link in this request's query string, read once per request."""
     environ = request.environ  # request-scoped (an app context can outlive a request)
-    if "moonly.invite" not in environ:
-        environ["moonly.invite"] = invite_from_args(request.args)
-    invite: Invite | None = environ["moonly.invite"]
+    if "moonly.invite" in environ:
+        return environ["moonly.invite"]  # type: ignore[no-any-return]
+    query = environ.get("QUERY_STRING", "")
+    if not query:
+        invite = None
+    elif query in _INVITES:
+        invite = _INVITES[query]
+    else:
+        invite = invite_from_args(request.args)
+        if len(_INVITES) >= _INVITES_MAX:
+            _INVITES.clear()  # links anyone can write: keep the cache bounded
+        _INVITES[query] = invite
+    environ["moonly.invite"] = invite
     return invite
 
 
-def _encode_visit(invite: Invite, path: str) -> str:
+def _encode_visit(invite: Invite, path: str, replaced_ucc: str | None, at: str) -> str:
     visit = {
         "product_id": invite.product_id,
         "referrer_name": invite.referrer_name,
         "path": path[:255],
-        "at": utcnow().isoformat(timespec="seconds"),
+        "at": at,
     }
+    if replaced_ucc:
+        visit["replaced_ucc"] = replaced_ucc
     return base64.urlsafe_b64encode(json.dumps(visit).encode()).decode()
+
+
+@lru_cache(maxsize=256)
+def _invite_cookie_header(
+    name: str,
+    invite: Invite,
+    path: str,
+    replaced_ucc: str | None,
+    second: int,
+    max_age: int,
+    secure: bool,
+) -> str:
+    """The Set-Cookie value for one visit; the same visit within a second shares it
+    (building it is a tenth of the landing page's time)."""
+    at = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")
+    return dump_cookie(
+        name,
+        f"{invite.ucc}.{_encode_visit(invite, path, replaced_ucc, at)}",
+        max_age=max_age,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
 
 
 def remember_invite(response: Response, invite: Invite, path: str) -> None:
@@ -93,19 +137,23 @@ def remember_invite(response: Response, invite: Invite, path: str) -> None:
 
     One plain cookie, `<ucc>.<base64 JSON>`, not the signed session: the landing page
     with an invite stays nearly as cheap as one without. Nothing in it is trusted at
-    signup without checks.
+    signup without checks. A later link with another ucc replaces the earlier one, as
+    Cello's attribution script does; the note keeps the ucc it replaced.
     """
     config = current_app.config
-    if ucc_from_cookie() == invite.ucc:
+    earlier = ucc_from_cookie()
+    if earlier == invite.ucc:
         return  # a returning visitor: the first visit is the one that counts
-    response.set_cookie(
+    header = _invite_cookie_header(
         config["INVITE_COOKIE_NAME"],
-        f"{invite.ucc}.{_encode_visit(invite, path)}",
-        max_age=config["INVITE_COOKIE_MAX_AGE"],
-        httponly=True,
-        samesite="Lax",
-        secure=config["INVITE_COOKIE_SECURE"],
+        invite,
+        path[:255],
+        earlier,
+        int(time.time()),
+        config["INVITE_COOKIE_MAX_AGE"],
+        config["INVITE_COOKIE_SECURE"],
     )
+    response.headers.add("Set-Cookie", header)
 
 
 def _invite_cookie() -> tuple[str, str]:
@@ -132,23 +180,52 @@ def resolve_ucc(form_value: str | None) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _visit_time(value: object) -> datetime | None:
+    """The note's time, if it is a real moment within the cookie's lifetime."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+        at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # "0001-01-01T00:00:00+14:00" overflows
+        return None
+    now = utcnow()
+    oldest = now - timedelta(
+        seconds=current_app.config["INVITE_COOKIE_MAX_AGE"] + 86400
+    )
+    if not oldest <= at <= now + timedelta(minutes=5):
+        return None
+    return at
+
+
+def _read_note(raw: str) -> dict[str, Any] | None:
+    try:
+        note = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+    except (ValueError, binascii.Error, RecursionError):
+        return None
+    return note if isinstance(note, dict) else None
+
+
 def visit_for(ucc: str | None) -> dict[str, Any] | None:
-    """The invite-link visit that brought this ucc, if this browser made it (checked)."""
+    """The invite-link visit that brought this ucc, if this browser made it (checked).
+
+    The note comes from the browser, so each field is validated like any input; a note
+    that fails (a bad time, a path with control characters) is dropped, never stored.
+    """
     cookie_ucc, raw = _invite_cookie()
     if not ucc or cookie_ucc != ucc or not raw or len(raw) > 2048:
         return None
-    try:
-        visit = json.loads(base64.urlsafe_b64decode(raw.encode()))
-        at = datetime.fromisoformat(visit["at"])
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    note = _read_note(raw)
+    at = _visit_time(note.get("at")) if note else None
+    if note is None or at is None:
         return None
-    if not isinstance(visit, dict):
-        return None
-    path = visit.get("path")
+    path = note.get("path")
+    local = safe_local_path(path) if isinstance(path, str) else None
     return {
         "ucc": ucc,
-        "product_id": clean_name(visit.get("product_id")),
-        "referrer_name": clean_name(visit.get("referrer_name")),
-        "path": path[:255] if isinstance(path, str) and path.startswith("/") else "/",
-        "at": at if at.tzinfo else at.replace(tzinfo=UTC),
+        "product_id": clean_name(note.get("product_id")),
+        "referrer_name": clean_name(note.get("referrer_name")),
+        "path": local if local and len(local) <= 255 else "/",
+        "at": at,
+        "replaced_ucc": clean_ucc(note.get("replaced_ucc")),
     }

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app, g, request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -80,13 +80,28 @@ def cello_page_context() -> dict:
     }
 
 
+@bp.after_app_request
+def no_store_for_signed_in_users(response):
+    """A page made for a signed-in user (/account, /cello/token, checkout, any page
+    naming them) is never kept by a browser or a shared cache."""
+    user = g.get("_login_user")  # Flask-Login's user for this request, if loaded
+    if user is not None and user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 @bp.before_app_request
 def refuse_nul_bytes():
     """No text field anywhere may hold NUL: PostgreSQL refuses it, so refuse it first."""
-    query = request.query_string
-    if b"%00" in query or b"\x00" in query:
+    query = request.environ.get("QUERY_STRING", "")  # the raw string: no parsing
+    if "%00" in query or "\x00" in query:
         abort(400)
-    if request.method == "POST":
+    # Only form bodies are parsed here; any other body is left to its view (the
+    # webhook reads its own, with its own size limit).
+    if request.method == "POST" and request.mimetype in FORM_TYPES:
         for key, value in request.form.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 abort(400)

@@ -130,6 +130,7 @@ def app_env(db_url: str, port: int, **extra: str) -> dict[str, str]:
         CELLO_BACKGROUND_DELIVERY="0",
         HOST="127.0.0.1",
         PORT=str(port),
+        MOONLY_ALLOWED_HOSTS="127.0.0.1,localhost",
         FLASK_APP="wsgi:app",
         FLASK_SKIP_DOTENV="1",  # no .env / .flaskenv (MOONLY_ENV=development) leaks in
         PYTHONUNBUFFERED="1",

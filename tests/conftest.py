@@ -9,6 +9,7 @@ import shutil
 import pytest
 from helpers import WEBHOOK_URL, AuthActions, migrate_database, register_endpoint
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from moonly import create_app
 from moonly.config import database_url
@@ -79,7 +80,10 @@ def make_app(database_uri):
         apps.append(app)
         # The sandbox delivers events to the endpoints registered with it, as Stripe
         # does; tests hand deliveries to the test client (helpers.deliver_webhooks).
-        register_endpoint(app, WEBHOOK_URL)
+        try:
+            register_endpoint(app, WEBHOOK_URL)
+        except OperationalError:
+            pass  # a test of a database that cannot be opened
         return app
 
     yield factory

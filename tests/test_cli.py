@@ -24,6 +24,7 @@ def test_bootstrap_creates_the_catalog_once(app, runner, stripe):
         "product": 2,
         "price": 4,
         "webhook_endpoint": 1,  # the app's own, registered like any other
+        "billing_portal.configuration": 1,
     }
     second = runner.invoke(args=["stripe", "bootstrap"])
     assert "created" not in second.output
@@ -32,6 +33,7 @@ def test_bootstrap_creates_the_catalog_once(app, runner, stripe):
         "product": 2,
         "price": 4,
         "webhook_endpoint": 1,  # the app's own, registered like any other
+        "billing_portal.configuration": 1,
     }
 
     prices = stripe.v1.prices.list(

@@ -1,6 +1,7 @@
 """The demo console's JSON: journeys, the timeline, what Cello sees; reset and advance."""
 
-from helpers import csrf_token, deliver_webhooks, sandbox_session
+import pytest
+from helpers import csrf_token, deliver_webhooks, hidden_value, sandbox_session
 from sqlalchemy import func, select
 from test_checkout import checkout
 
@@ -108,15 +109,24 @@ def test_reset_needs_confirmation_then_empties_everything(app, client, auth, cat
     with sandbox_session(app) as session:
         kinds = set(session.scalars(select(SandboxObject.object)))
     # The catalog and the app's webhook endpoint are back, nothing else.
-    assert kinds == {"coupon", "product", "price", "webhook_endpoint"}
+    assert kinds == {
+        "coupon",
+        "product",
+        "price",
+        "webhook_endpoint",
+        "billing_portal.configuration",
+    }
     assert client.get("/demo/api/journeys").json["journeys"] == []
 
 
 def test_fresh_visit_forgets_this_browser_and_opens_the_link(client, auth):
     client.get("/?ucc=old&productId=x")
     auth.signup(ucc="old")
-    response = client.get("/demo/fresh-visit?to=/%3Fucc%3Dnew%26productId%3Dx")
-    assert response.status_code == 302
+    token = csrf_token(client.get("/demo/").get_data(as_text=True))
+    response = client.post(
+        "/demo/fresh-visit", data={"csrf_token": token, "to": "/?ucc=new&productId=x"}
+    )
+    assert response.status_code == 303
     assert response.headers["Location"] == "/?ucc=new&productId=x"
     cookies = response.headers.getlist("Set-Cookie")
     assert any(c.startswith("moonly_invite=;") for c in cookies)
@@ -124,8 +134,35 @@ def test_fresh_visit_forgets_this_browser_and_opens_the_link(client, auth):
     assert client.get("/account").status_code == 302  # logged out
 
 
-def test_fresh_visit_only_goes_to_local_pages(client):
-    response = client.get("/demo/fresh-visit?to=https://evil.example/")
+def test_a_get_of_fresh_visit_only_asks(client, auth):
+    auth.signup()
+    page = client.get("/demo/fresh-visit?to=/%3Fucc%3Dnew%26productId%3Dx")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Open as a new visitor?" in html
+    assert hidden_value(html, "to") == "/?ucc=new&amp;productId=x"
+    assert client.get("/account").status_code == 200  # still logged in
+    assert "moonly_invite=;" not in page.headers.get("Set-Cookie", "")
+
+
+def test_fresh_visit_needs_the_csrf_token(client, auth):
+    auth.signup()
+    response = client.post("/demo/fresh-visit", data={"to": "/"})
+    assert response.status_code == 400
+    assert client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example", "/\r\nSet-Cookie: x=1"]
+)
+def test_fresh_visit_only_goes_to_local_pages(client, target):
+    token = csrf_token(client.get("/demo/").get_data(as_text=True))
+    assert (
+        client.get("/demo/fresh-visit", query_string={"to": target}).status_code == 200
+    )
+    response = client.post(
+        "/demo/fresh-visit", data={"csrf_token": token, "to": target}
+    )
     assert response.headers["Location"] == "/"
 
 

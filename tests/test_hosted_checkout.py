@@ -127,3 +127,18 @@ def test_an_unreferred_user_pays_full_price_and_a_cancelled_checkout_makes_nothi
 def test_the_test_card_path_still_works_beside_it(client, auth, catalog):
     auth.signup(ucc="test")
     assert checkout(client).status_code == 302
+
+
+def test_the_demo_journey_shows_the_checkout_sessions(app, client, auth, catalog):
+    auth.signup(ucc="test")
+    open_hosted(client)  # abandoned, then replaced
+    pay_as_rendered(client, open_hosted(client).headers["Location"])
+    user = the_user(app)
+    journey = client.get(f"/demo/api/journey?user={user.public_id}").json
+    steps = [s for s in journey["timeline"] if s["key"] == "checkout-session"]
+    assert sorted(s["title"] for s in steps) == [
+        "Paid on Stripe Checkout",
+        "Stripe Checkout expired without payment",
+    ]
+    paid = next(s for s in steps if s["status"] == "done")
+    assert paid["summary"].startswith("$9.60 due today")

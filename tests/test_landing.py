@@ -186,3 +186,16 @@ def test_a_flashed_message_is_shown_not_cached(client, auth):
 def test_a_tampered_invite_cookie_never_breaks_signup(app, client, auth, cookie):
     client.set_cookie("moonly_invite", cookie)
     assert auth.signup().status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("days", "label"),
+    [(0, "Create your account"), (14, "Start your 14-day free trial")],
+)
+def test_the_call_to_action_promises_a_trial_only_when_there_is_one(
+    make_app, days, label
+):
+    page = make_app(MOONLY_TRIAL_DAYS=days).test_client().get("/")
+    text = page.get_data(as_text=True)
+    assert label in text
+    assert "Start free<" not in text

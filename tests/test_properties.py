@@ -1,6 +1,7 @@
 """Property-based tests: arbitrary input at every form, the invite link, the webhook and
 the token endpoint. Never a 500, never a partial write."""
 
+import base64
 import json
 import uuid
 
@@ -208,14 +209,132 @@ def test_signed_events_with_odd_contents(app, event_type, object_id, extra):
     response = client.post(
         "/webhooks/stripe", data=body, headers={"Stripe-Signature": signature}
     )
-    assert response.status_code in (200, 400)
+    assert_stored_as_answered(app, "evt_prop", response.status_code)
+
+
+def assert_stored_as_answered(app, event_id, status):
+    """200: stored and processed; 400: nothing, or kept as rejected (never applied)."""
+    assert status in (200, 400)
     with app.app_context():
-        stored = db.session.get(StripeEvent, "evt_prop")
-        assert (stored is not None) == (response.status_code == 200)
+        stored = db.session.get(StripeEvent, event_id) if event_id else None
+        if status == 200:
+            assert stored is not None and stored.processed_at is not None
+        elif stored is not None:
+            assert stored.processed_at is None
+            assert stored.error.startswith("Rejected")
         if stored is not None:
-            assert stored.processed_at is not None
             db.session.delete(stored)
             db.session.commit()
+
+
+def post_signed(app, body: str):
+    signature = stripe_sdk.WebhookSignature.generate_signature_header(
+        body, app.config["STRIPE_WEBHOOK_SECRET"]
+    )
+    return app.test_client().post(
+        "/webhooks/stripe",
+        data=body.encode("utf-8", "surrogatepass"),
+        headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+    )
+
+
+EVENT_ID = st.one_of(
+    st.just("evt_fuzz"), TEXT, st.integers(), st.none(), st.just("e" * 300)
+)
+
+
+@SETTINGS
+@given(
+    event_id=EVENT_ID,
+    event_type=st.one_of(st.sampled_from(["customer.created", "invoice.paid"]), TEXT),
+    data=st.one_of(
+        JSONISH,
+        st.fixed_dictionaries({"object": JSONISH}),
+        st.fixed_dictionaries(
+            {"object": st.fixed_dictionaries({"id": st.one_of(TEXT, JSONISH)})}
+        ),
+    ),
+)
+def test_signed_events_of_any_shape(app, event_id, event_type, data):
+    body = json.dumps({"id": event_id, "type": event_type, "data": data})
+    response = post_signed(app, body)
+    stored_id = event_id if isinstance(event_id, str) else None
+    assert_stored_as_answered(app, stored_id, response.status_code)
+
+
+@SETTINGS
+@given(body=st.one_of(JSONISH.map(json.dumps), TEXT))
+def test_signed_bodies_of_any_content(app, body):
+    response = post_signed(app, body)
+    assert response.status_code in (200, 400)
+    with app.app_context():
+        for event in db.session.scalars(select(StripeEvent)):
+            assert (event.processed_at is not None) or event.error.startswith(
+                "Rejected"
+            )
+            db.session.delete(event)
+        db.session.commit()
+
+
+def _note(fields: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(fields).encode()).decode()
+
+
+NOTE = st.fixed_dictionaries(
+    {},
+    optional={
+        "at": st.one_of(
+            JSONISH,
+            st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
+            st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]),
+        ),
+        "path": st.one_of(TEXT, JSONISH),
+        "product_id": st.one_of(TEXT, JSONISH),
+        "referrer_name": st.one_of(TEXT, JSONISH),
+        "replaced_ucc": st.one_of(TEXT, JSONISH),
+    },
+)
+COOKIE_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=";"),
+    max_size=300,
+)
+INVITE_COOKIE = st.one_of(
+    st.builds(
+        lambda ucc, note: f"{ucc}.{_note(note)}",
+        st.one_of(st.just("fuzz"), TEXT.filter(lambda t: "." not in t)),
+        NOTE,
+    ),
+    COOKIE_TEXT,
+)
+
+
+@SETTINGS
+@given(
+    invite=INVITE_COOKIE,
+    session=st.one_of(st.none(), COOKIE_TEXT),
+    device=st.one_of(st.none(), COOKIE_TEXT),
+)
+def test_cookies_of_any_content(app, invite, session, device):
+    """Whatever the browser sends as cookies: never a 500, the signup whole or nothing."""
+    client = app.test_client()
+    client.set_cookie("moonly_invite", invite)
+    if session is not None:
+        client.set_cookie("session", session)
+    if device is not None:
+        client.set_cookie("moonly_device", device)
+    for path in ("/", "/signup", "/pricing", "/login", "/account", "/demo/"):
+        assert client.get(path).status_code in (200, 302), path
+    before = counts(app)
+    email = f"c{uuid.uuid4().hex}@example.com"
+    response = AuthActions(client).signup(email=email)
+    assert response.status_code == 302
+    assert counts(app)[0] == before[0] + 1
+    journey = client.get("/demo/api/journey", query_string={"email": email})
+    assert journey.status_code == 200
+    assert journey.json["user"]["email"] == email
+    login = AuthActions(app.test_client())
+    login.client.set_cookie("moonly_device", device or "")
+    assert login.login(email=email).status_code == 302
 
 
 @SETTINGS

@@ -126,6 +126,7 @@ def test_demo_console_asks_for_its_password(make_app):
 def test_production_hides_the_demo_and_secures_cookies(monkeypatch, database_uri):
     monkeypatch.setenv("SECRET_KEY", "s" * 64)
     monkeypatch.setenv("STRIPE_SANDBOX", "1")
+    monkeypatch.setenv("MOONLY_ALLOWED_HOSTS", "localhost")
     monkeypatch.delenv("MOONLY_DEMO", raising=False)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_uri}, env="production")
     client = app.test_client()

@@ -105,3 +105,54 @@ def test_signup_checkout_and_renewal_over_http(over_http):
     assert invoice["billing_reason"] == "subscription_cycle"
     wait_for(app, "invoice.paid", count=2)
     assert "$9.60" in client.get("/account").get_data(as_text=True)
+
+
+def test_hosted_checkout_and_portal_over_http(over_http):
+    """The same journey through Stripe's pages, here the sandbox's own origin."""
+    import re
+    from urllib.parse import urlsplit
+
+    import requests
+    from helpers import csrf_token, hidden_value
+
+    app, api = over_http
+    client = app.test_client()
+    AuthActions(client).signup(ucc="over-http")
+    page = client.get("/checkout/moonly_starter_monthly").get_data(as_text=True)
+    opened = client.post(
+        "/checkout/moonly_starter_monthly/hosted",
+        data={"csrf_token": csrf_token(page), "attempt": hidden_value(page, "attempt")},
+    )
+    location = opened.headers["Location"]
+    assert location.startswith(api.base + "/pay/cs_")  # Stripe's origin, not ours
+    html = requests.get(location, timeout=10).text
+    assert "$9.60" in html
+    action = re.search(r'<form method="post" action="([^"]+)" id="pay-form"', html)
+    paid = requests.post(
+        api.base + action.group(1),
+        data={"card": "pm_card_visa"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert paid.status_code == 303
+    success = urlsplit(paid.headers["Location"])
+    done = client.get(f"{success.path}?{success.query}").get_data(as_text=True)
+    assert "You are subscribed to Moonly Starter" in done
+    wait_for(app, "checkout.session.completed")
+
+    token = csrf_token(client.get("/account").get_data(as_text=True))
+    portal = client.post("/account/billing", data={"csrf_token": token})
+    portal_url = portal.headers["Location"]
+    assert portal_url.startswith(api.base + "/portal/bps_")
+    html = requests.get(portal_url, timeout=10).text
+    form = next(
+        f
+        for f in re.findall(r"<form[^>]*>.*?</form>", html, re.S)
+        if "Switch to Moonly Pro" in f
+    )
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]+)"', form))
+    assert requests.post(portal_url, data=fields, timeout=10).status_code == 200
+    deadline = time.monotonic() + 10
+    while "Moonly Pro" not in client.get("/account").get_data(as_text=True):
+        assert time.monotonic() < deadline, "the switch never reached /account"
+        time.sleep(0.1)

@@ -67,9 +67,13 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
+    # Part of every session's login id; logout and a password change add one, so every
+    # session made before stops working.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def get_id(self) -> str:
-        return self.public_id
+        """The login id a session holds: which user, and which of their sessions."""
+        return f"{self.public_id}:{self.session_version}"
 
     @property
     def organization_public_id(self) -> str | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,6 +24,8 @@ _COMMON = {
     "qwerty1234", "1q2w3e4r5t", "aaaaaaaaaa", "passw0rd12", "changeme12",
 }  # fmt: skip
 
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
 # Compared against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -35,7 +38,19 @@ class SignupError(Exception):
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """One spelling per address: NFKC (fullwidth "ｃｏｎｃ" is "conc"), trimmed, lowercase."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def name_problem(name: str) -> str | None:
+    """Refuse characters that hide or reorder text: controls, bidi overrides,
+    zero-width and other format characters, line and paragraph separators."""
+    if any(unicodedata.category(ch) in _HIDDEN for ch in name):
+        return (
+            "Use visible characters only: no control, zero-width or "
+            "text-direction characters."
+        )
+    return None
 
 
 def password_problem(password: str, email: str = "") -> str | None:
@@ -80,6 +95,7 @@ def _invite_visit(visit: dict[str, Any] | None) -> InviteVisit | None:
         referrer_name=visit["referrer_name"],
         path=visit["path"],
         visited_at=visit["at"],
+        replaced_ucc=visit.get("replaced_ucc"),
     )
 
 
@@ -142,3 +158,43 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+def load_session_user(login_id: str) -> User | None:
+    """The user a session's login id names, unless that session was ended since."""
+    public_id, _, version = login_id.partition(":")
+    if not version.isdigit():
+        return None  # a session from before versions, or not ours
+    user = db.session.scalar(
+        select(User).where(User.public_id == public_id, User.deleted_at.is_(None))
+    )
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of this user made so far (logout, a new password)."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1)
+    )
+    db.session.commit()
+    db.session.refresh(user)
+
+
+def change_password(user: User, current: str, new: str) -> str | None:
+    """Set a new password after checking the current one; say what is wrong, if anything.
+
+    Every other session of the user ends; the caller logs this one in again.
+    """
+    if not check_password_hash(user.password_hash, current):
+        return "Your current password is not correct."
+    problem = password_problem(new, user.email)
+    if problem:
+        return problem
+    user.password_hash = generate_password_hash(new)
+    db.session.commit()
+    end_sessions(user)
+    return None

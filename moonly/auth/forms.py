@@ -4,22 +4,36 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from ..accounts.service import password_problem
+from ..accounts.service import name_problem, normalize_email, password_problem
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+def _email(value: str | None) -> str | None:
+    return normalize_email(value) if isinstance(value, str) else value
+
+
+def _visible_text(form, field) -> None:
+    problem = name_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
 class SignupForm(FlaskForm):
     name = StringField(
         "Your name",
         filters=[_strip],
-        validators=[InputRequired("Tell us your name."), Length(max=120)],
+        validators=[
+            InputRequired("Tell us your name."),
+            Length(max=120),
+            _visible_text,
+        ],
     )
     email = EmailField(
         "Work email",
-        filters=[_strip],
+        filters=[_email],
         validators=[
             InputRequired("Enter your email address."),
             Length(max=254),
@@ -33,7 +47,9 @@ class SignupForm(FlaskForm):
         "Password", validators=[InputRequired("Choose a password.")]
     )
     organization = StringField(
-        "Organization", filters=[_strip], validators=[Optional(), Length(max=120)]
+        "Organization",
+        filters=[_strip],
+        validators=[Optional(), Length(max=120), _visible_text],
     )
     # Filled by the page's script from Cello's getUcc(); the server checks it.
     ucc = HiddenField(filters=[_strip], validators=[Optional(), Length(max=256)])
@@ -47,10 +63,19 @@ class SignupForm(FlaskForm):
 class LoginForm(FlaskForm):
     email = EmailField(
         "Email",
-        filters=[_strip],
+        filters=[_email],
         validators=[InputRequired("Enter your email address.")],
     )
     password = PasswordField(
         "Password", validators=[InputRequired("Enter your password.")]
     )
     next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired("Enter your current password.")]
+    )
+    new_password = PasswordField(
+        "New password", validators=[InputRequired("Choose a new password.")]
+    )

@@ -1,38 +1,26 @@
 """Signup, login and logout."""
 
-from urllib.parse import urlsplit
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
-
-from ..accounts.service import Referral, SignupError, authenticate, sign_up
+from ..accounts.service import (
+    Referral,
+    SignupError,
+    authenticate,
+    change_password,
+    end_sessions,
+    sign_up,
+)
 from ..billing.catalog import new_user_offer
 from ..extensions import limiter
+from ..redirects import safe_local_path
 from ..referral import current_invite, resolve_ucc, ucc_from_cookie, visit_for
-from . import bp
-from .forms import LoginForm, SignupForm
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only local paths: never another host, scheme or protocol-relative URL."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or "\\" in target:
-        return None
-    return target
-
-
-def _limit(name: str):
-    return lambda: current_app.config[name]
-
-
-def _login_email() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+from . import bp, devices, limits
+from .forms import LoginForm, PasswordForm, SignupForm
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_SIGNUP"), methods=["POST"])
+@limiter.limit(limits.setting("RATELIMIT_SIGNUP"), methods=["POST"])
 def signup():
     """Create an account, keeping the referral code from the invite link."""
     form = SignupForm()
@@ -51,7 +39,9 @@ def signup():
         else:
             login_user(user)
             flash("Welcome to Moonly! Your account is ready.", "success")
-            return redirect(url_for("checkout.account"))
+            response = redirect(url_for("checkout.account"))
+            devices.remember(response, user.email)
+            return response
     invite = current_invite()
     offer = new_user_offer() if invite or ucc_from_cookie() else None
     status = 400 if form.is_submitted() else 200
@@ -61,10 +51,9 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
-@limiter.limit(
-    _limit("RATELIMIT_LOGIN_PER_EMAIL"), methods=["POST"], key_func=_login_email
-)
+@limits.per_address
+@limits.per_pair
+@limits.per_account
 def login():
     """Log in with email and password."""
     form = LoginForm()
@@ -74,7 +63,10 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user)
-            return redirect(safe_next(form.next.data) or url_for("checkout.account"))
+            target = safe_local_path(form.next.data) or url_for("checkout.account")
+            response = redirect(target)
+            devices.remember(response, user.email)
+            return response
         form.form_errors.append("Email or password is incorrect.")
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
@@ -83,7 +75,28 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out (POST with the CSRF token)."""
+    """Log out (POST with the CSRF token): every session of this user ends."""
+    end_sessions(current_user)
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("landing.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limits.per_address
+def password():
+    """Change the password; every other session of this user ends."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()  # the user, not the proxy
+        problem = change_password(
+            user, form.current_password.data, form.new_password.data
+        )
+        if problem is None:
+            login_user(user)  # this session goes on under the new version
+            flash("Your password is changed. Other sessions are logged out.", "success")
+            return redirect(url_for("checkout.account"))
+        form.form_errors.append(problem)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/password.html", form=form), status

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..timeutil import isoformat, utcnow
 from . import stripe_api
 from .catalog import NEW_USER_COUPON_ID, PLAN_BY_LOOKUP_KEY, money, new_user_offer
-from .models import Invoice, Subscription
+from .models import Charge, Invoice, Subscription
 
 STATUS_LABELS = {
     "active": "Active",
@@ -130,6 +130,34 @@ def invoices(user: User) -> list[InvoiceView]:
             discount=money(row.total_discount) if row.total_discount else None,
             status=row.status or "",
             url=row.hosted_invoice_url,
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class RefundView:
+    date: str
+    amount: str
+    full: bool
+
+
+def refunds(user: User) -> list[RefundView]:
+    """Money given back, from Moonly's records of the charges (kept by webhooks)."""
+    if not user.stripe_customer_id:
+        return []
+    rows = db.session.scalars(
+        select(Charge)
+        .where(
+            Charge.customer_id == user.stripe_customer_id, Charge.amount_refunded > 0
+        )
+        .order_by(Charge.created.desc())
+    )
+    return [
+        RefundView(
+            date=day(row.created),
+            amount=money(row.amount_refunded or 0),
+            full=bool(row.refunded),
         )
         for row in rows
     ]

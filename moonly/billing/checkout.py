@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 import stripe
+from flask import current_app
 from sqlalchemy import select
 
 from ..accounts.models import User
@@ -197,6 +198,7 @@ def start_subscription(
                 metadata=metadata,
                 coupon_id=NEW_USER_COUPON_ID if eligible else None,
                 idempotency_key=f"{key}-subscription",
+                trial_days=int(current_app.config["MOONLY_TRIAL_DAYS"]),
             )
         stage = "after"
         row = sync_subscription(subscription.id)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from . import account_deletion, catalog, customers, local_webhooks, stripe_api
+from . import (
+    account_deletion,
+    catalog,
+    customers,
+    local_webhooks,
+    portal,
+    stripe_api,
+)
 
 stripe_cli = AppGroup(
     "stripe", help="Stripe catalog, customers and the offline sandbox."
@@ -26,6 +33,7 @@ def bootstrap_command() -> None:
     click.echo(f"Catalog in {_where()}:")
     try:
         lines = catalog.bootstrap()
+        lines.append(portal.ensure_configuration())
     except stripe_api.StripeError as error:
         raise click.ClickException(
             f"Stripe refused: {error.user_message or error}"

@@ -8,6 +8,7 @@ subscription's metadata names the referral, exactly as the direct path does.
 
 from __future__ import annotations
 
+import logging
 import re
 
 import stripe
@@ -28,6 +29,7 @@ from .customers import ensure_customer
 from .models import ACTIVE_STATUSES
 from .sync import sync_invoice, sync_subscription
 
+log = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 
 
@@ -76,6 +78,13 @@ def open_session(
             cancel_url=cancel_url,
             idempotency_key=f"moonly-hosted-{user.public_id}-{attempt}",
         )
+    except stripe.InvalidRequestError as error:
+        db.session.rollback()
+        log.warning("Stripe refused a Checkout Session: %s", error.code)
+        raise CheckoutError(
+            "Stripe refused to open this checkout, so nothing was charged: "
+            f"{error.user_message or 'invalid request'}"
+        ) from None
     except stripe.StripeError:
         db.session.rollback()
         raise CheckoutError(UNREACHABLE["before"]) from None

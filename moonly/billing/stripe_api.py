@@ -254,19 +254,22 @@ def create_subscription(
     metadata: dict[str, str],
     coupon_id: str | None,
     idempotency_key: str,
+    trial_days: int = 0,
 ) -> stripe.Subscription:
     """Subscribe the customer; fail with 402 instead of leaving it incomplete."""
+    params: stripe.params.SubscriptionCreateParams = {
+        "customer": customer_id,
+        "items": [{"price": price_id}],
+        "default_payment_method": payment_method_id,
+        "metadata": metadata,
+        # Today's API takes the coupon here, not on the customer.
+        "discounts": [{"coupon": coupon_id}] if coupon_id else [],
+        "payment_behavior": "error_if_incomplete",
+    }
+    if trial_days:
+        params["trial_period_days"] = trial_days
     return client().v1.subscriptions.create(
-        params={
-            "customer": customer_id,
-            "items": [{"price": price_id}],
-            "default_payment_method": payment_method_id,
-            "metadata": metadata,
-            # Today's API takes the coupon here, not on the customer.
-            "discounts": [{"coupon": coupon_id}] if coupon_id else [],
-            "payment_behavior": "error_if_incomplete",
-        },
-        options={"idempotency_key": idempotency_key},
+        params=params, options={"idempotency_key": idempotency_key}
     )
 
 
@@ -353,6 +356,13 @@ def retrieve_checkout_session(session_id: str) -> stripe.checkout.Session:
 def open_checkout_sessions(customer_id: str) -> list[stripe.checkout.Session]:
     found = client().v1.checkout.sessions.list(
         params={"customer": customer_id, "status": "open", "limit": 100}
+    )
+    return list(found.data)
+
+
+def list_checkout_sessions(customer_id: str) -> list[stripe.checkout.Session]:
+    found = client().v1.checkout.sessions.list(
+        params={"customer": customer_id, "limit": 100}
     )
     return list(found.data)
 

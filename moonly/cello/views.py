@@ -8,7 +8,8 @@ from . import bp, component
 
 
 def _user_key() -> str:
-    return "token:" + (current_user.get_id() or "anonymous")
+    user = current_user
+    return "token:" + (user.public_id if user.is_authenticated else "anonymous")
 
 
 @bp.get("/token")

@@ -21,6 +21,7 @@ from ..accounts.service import authenticate
 from ..billing import account as billing_account
 from ..billing import account_deletion, stripe_api
 from ..billing import hosted_checkout as hosted_checkout_flow
+from ..billing import portal as billing_portal
 from ..billing.catalog import (
     PLANS,
     CatalogPrice,
@@ -260,6 +261,7 @@ def _account_page(delete_form: DeleteAccountForm, status: int = 200):
         next_invoice=next_invoice,
         next_invoice_error=next_invoice_error,
         invoices=billing_account.invoices(user),
+        refunds=billing_account.refunds(user),
         delete_form=delete_form,
     ), status
 
@@ -300,6 +302,25 @@ def export():
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/account/billing")
+@login_required
+def manage_billing():
+    """Open Stripe's customer portal: switch plan, cancel, change card, invoices."""
+    try:
+        url = billing_portal.session_url(
+            current_user, url_for("checkout.account", _external=True)
+        )
+    except stripe_api.StripeError:
+        flash("Stripe could not be reached. Nothing changed; try again.", "error")
+        return redirect(url_for("checkout.account"), code=303)
+    if url is None:
+        flash(
+            "You have no billing profile yet: it is made with your first plan.", "info"
+        )
+        return redirect(url_for("checkout.account"), code=303)
+    return redirect(url, code=303)
 
 
 @bp.post("/account/cancel")

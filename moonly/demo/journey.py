@@ -33,7 +33,12 @@ def find_user(*, email: str | None = None, user_id: str | None = None) -> User |
 
 def _stripe(user: User) -> dict[str, Any]:
     """The customer, subscriptions and invoices as Stripe returns them now."""
-    empty: dict[str, Any] = {"customer": None, "subscriptions": [], "invoices": []}
+    empty: dict[str, Any] = {
+        "customer": None,
+        "subscriptions": [],
+        "invoices": [],
+        "checkout_sessions": [],
+    }
     if not user.stripe_customer_id:
         return {**empty, "error": user.stripe_customer_error}
     customer_id = user.stripe_customer_id
@@ -41,6 +46,7 @@ def _stripe(user: User) -> dict[str, Any]:
         customer = stripe_api.retrieve_customer(customer_id)
         subscriptions = stripe_api.list_subscriptions(customer_id)
         invoices = stripe_api.list_invoices(customer_id)
+        sessions = stripe_api.list_checkout_sessions(customer_id)
     except stripe_api.StripeError as error:
         message = f"{type(error).__name__}: {error.user_message or error}"
         return {**empty, "error": message}
@@ -50,6 +56,9 @@ def _stripe(user: User) -> dict[str, Any]:
             s.to_dict(recursive=True, for_json=True) for s in subscriptions
         ],
         "invoices": [i.to_dict(recursive=True, for_json=True) for i in invoices],
+        "checkout_sessions": [
+            s.to_dict(recursive=True, for_json=True) for s in sessions
+        ],
         "dashboard_url": stripe_api.dashboard_url("customers", customer_id),
         "error": None,
     }
@@ -117,6 +126,9 @@ def journey(user: User) -> dict[str, Any]:
             "organization_id": user.organization_public_id,
             "ucc": user.ucc,
             "ucc_source": user.ucc_source,
+            "replaced_ucc": (
+                user.invite_visit.replaced_ucc if user.invite_visit else None
+            ),
             "created_at": isoformat(user.created_at),
             "deleted_at": isoformat(user.deleted_at),
         },

@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import delete
 
 from ..accounts.models import Organization, User
-from ..billing import catalog, local_webhooks, stripe_api
+from ..billing import catalog, local_webhooks, portal, stripe_api
 from ..billing.models import Charge, Invoice, Subscription
 from ..cello.models import CelloEvent
 from ..extensions import db
@@ -36,5 +36,6 @@ def reset_demo_data() -> list[str]:
     for cache in ("moonly.offer", "moonly.prices"):
         current_app.extensions.pop(cache, None)
     lines = catalog.bootstrap()
+    lines.append(portal.ensure_configuration())
     lines.append(local_webhooks.ensure_endpoint(local_webhooks.served_url()))
     return lines

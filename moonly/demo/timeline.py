@@ -64,12 +64,20 @@ def _invite(user: User) -> Step:
         productId=visit.product_id, referrerName=visit.referrer_name, page=visit.path
     )
     who = visit.referrer_name or "A referrer"
+    summary = f"{who}'s link, ucc {visit.ucc}; {captured}."
+    if visit.replaced_ucc:
+        # The latest link wins, as Cello's attribution script keeps the latest ucc.
+        details["replaced ucc"] = visit.replaced_ucc
+        summary += (
+            f" It replaced an earlier invite (ucc {visit.replaced_ucc}) in this"
+            " browser: the latest link counts."
+        )
     return _step(
         "invite",
         "Invite link visited",
         isoformat(visit.visited_at),
         "done",
-        f"{who}'s link, ucc {visit.ucc}; {captured}.",
+        summary,
         details=details,
     )
 
@@ -203,6 +211,43 @@ def _subscriptions(user: User, data: dict[str, Any]) -> list[Step]:
     return steps
 
 
+CHECKOUT_STATUS = {"complete": "done", "open": "pending", "expired": "failed"}
+
+
+def _checkout_sessions(data: dict[str, Any]) -> list[Step]:
+    """Stripe Checkout Sessions: opened, paid, or expired (abandoned or replaced)."""
+    steps = []
+    for session in data["stripe"].get("checkout_sessions", []):
+        status = session.get("status") or "open"
+        title = {
+            "complete": "Paid on Stripe Checkout",
+            "open": "Stripe Checkout opened, not paid yet",
+            "expired": "Stripe Checkout expired without payment",
+        }.get(status, f"Stripe Checkout {status}")
+        steps.append(
+            _step(
+                "checkout-session",
+                title,
+                _at(session.get("created")),
+                CHECKOUT_STATUS.get(status, "info"),
+                f"{money(session.get('amount_total') or 0)} due today"
+                + (
+                    f", {money((session.get('total_details') or {}).get('amount_discount') or 0)} discount"
+                    if (session.get("total_details") or {}).get("amount_discount")
+                    else ""
+                ),
+                details={
+                    "id": session.get("id"),
+                    "status": status,
+                    "payment_status": session.get("payment_status"),
+                    "subscription": session.get("subscription"),
+                    "client_reference_id": session.get("client_reference_id"),
+                },
+            )
+        )
+    return steps
+
+
 def _invoices(data: dict[str, Any]) -> list[Step]:
     steps = []
     for inv in sorted(data["stripe"]["invoices"], key=lambda i: i["created"]):
@@ -261,7 +306,12 @@ def timeline(user: User, data: dict[str, Any]) -> list[Step]:
         },
     )
     head = [_invite(user), signup, _customer(user, data), *_cello_events(data)]
-    dated = _subscriptions(user, data) + _invoices(data) + _webhooks(data)
+    dated = (
+        _checkout_sessions(data)
+        + _subscriptions(user, data)
+        + _invoices(data)
+        + _webhooks(data)
+    )
     dated.sort(key=lambda step: step["at"] or "")
     return head + dated + _deletion(user)
 

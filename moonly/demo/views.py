@@ -13,13 +13,25 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 
-from ..auth.views import safe_next
+from ..accounts.service import end_sessions
 from ..billing import stripe_api
+from ..extensions import limiter
+from ..redirects import safe_local_path
 from . import bp
 from .journey import find_user, journey, journeys
 from .reset import reset_demo_data
+
+
+def _wrong_password(response) -> bool:
+    return response.status_code == 401
+
+
+# Checked before the password: an address that got it wrong too often waits (429).
+limiter.limit(
+    lambda: current_app.config["RATELIMIT_DEMO"], deduct_when=_wrong_password
+)(bp)
 
 
 @bp.before_request
@@ -33,6 +45,13 @@ def require_demo_password():
         return None
     response = make_response("The demo console needs its password.", 401)
     response.headers["WWW-Authenticate"] = 'Basic realm="Moonly demo", charset="UTF-8"'
+    return response
+
+
+@bp.after_request
+def never_cache(response):
+    """The console and its JSON show every signup: never kept by any cache."""
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -117,11 +136,20 @@ def advance():
 
 
 @bp.get("/fresh-visit")
+def confirm_fresh_visit():
+    """Ask before forgetting this browser (a GET never logs anyone out)."""
+    target = safe_local_path(request.args.get("to")) or url_for("landing.index")
+    return render_template("demo/fresh_visit.html", target=target)
+
+
+@bp.post("/fresh-visit")
 def fresh_visit():
     """Forget this browser's Moonly session and referral cookies, then open the link."""
-    target = safe_next(request.args.get("to")) or url_for("landing.index")
+    target = safe_local_path(request.form.get("to")) or url_for("landing.index")
+    if current_user.is_authenticated:
+        end_sessions(current_user)
     logout_user()
-    response = make_response(redirect(target))
+    response = make_response(redirect(target, code=303))
     session.clear()
     response.delete_cookie(current_app.config["INVITE_COOKIE_NAME"])
     for name in CELLO_COOKIES:

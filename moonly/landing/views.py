@@ -13,11 +13,7 @@ from . import bp
 @bp.after_app_request
 def keep_invite(response):
     """Keep a valid invite link's ucc in a cookie, whichever page it lands on."""
-    if (
-        request.method == "GET"
-        and "ucc" in request.args
-        and response.status_code == 200
-    ):
+    if response.status_code == 200 and request.method == "GET":
         invite = current_invite()
         if invite is not None:
             remember_invite(response, invite, request.path)
@@ -25,6 +21,7 @@ def keep_invite(response):
 
 
 PAGE_CACHE_SIZE = 256
+VARY_COOKIE = {"Vary": "Cookie"}
 
 
 def _plain_visitor() -> bool:
@@ -58,8 +55,9 @@ def index():
     if page is None:
         page = render_template(
             "landing/index.html", invite=invite, offer=offer, plans=PLANS
-        )
+        ).encode()  # kept as bytes: no 25 KB encode per request
         pages[key] = page
         while len(pages) > PAGE_CACHE_SIZE:
             pages.popitem(last=False)
-    return page
+    # The page differs for a signed-in visitor; say so to caches.
+    return current_app.response_class(page, headers=VARY_COOKIE, mimetype="text/html")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import stripe
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from ..billing import local_webhooks
 from ..extensions import db
 from ..timeutil import utcnow
-from . import handlers
+from . import handlers, shape
 from .models import StripeEvent
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,12 @@ def signing_secrets() -> list[str]:
     return ([configured] if configured else []) + local_webhooks.secrets()
 
 
+def _signed_at(signature: str) -> int:
+    """The `t=` of a header that verify_header accepted (parsed as Stripe's SDK does)."""
+    items = [item.split("=", 2) for item in signature.split(",")]
+    return int([item[1] for item in items if item[0] == "t"][0])
+
+
 def _verified(text: str, signature: str, secrets: list[str]) -> bool:
     for secret in secrets:
         try:
@@ -53,7 +59,7 @@ def _verified(text: str, signature: str, secrets: list[str]) -> bool:
 
 
 def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
-    """Check the signature before reading the body; return the event."""
+    """Check the signature and its age (both ways), then the event's shape."""
     secrets = signing_secrets()
     if not secrets:
         raise WebhookRejected(
@@ -65,22 +71,41 @@ def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
     try:
         if not _verified(payload.decode("utf-8"), signature, secrets):
             raise ValueError("no secret matches")
-        event = json.loads(payload)
+        # Stripe's SDK only refuses old timestamps; one from the future is as stale.
+        if _signed_at(signature) > time.time() + TOLERANCE:
+            raise ValueError("signed in the future")
     except (UnicodeDecodeError, ValueError):
         raise WebhookRejected(
             400, "Invalid signature or timestamp outside tolerance."
         ) from None
-    obj = event.get("data", {}).get("object") if isinstance(event, dict) else None
-    if not isinstance(event.get("id"), str) or not isinstance(obj, dict):
-        raise WebhookRejected(400, "The body is not a Stripe event.")
+    try:
+        event = shape.parse(payload)
+    except ValueError:
+        raise WebhookRejected(400, "The body is not valid JSON.") from None
+    problem = shape.problem(event)
+    if problem is not None:
+        _record_rejection(event, problem)
+        raise WebhookRejected(400, problem)
     return event
 
 
 def _customer_of(obj: dict[str, Any]) -> str | None:
-    if obj.get("object") == "customer":
-        return obj.get("id")
-    customer = obj.get("customer")
-    return customer if isinstance(customer, str) else None
+    customer = obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
+    return customer if shape.storable_id(customer) else None
+
+
+def _new_row(event: dict[str, Any]) -> StripeEvent:
+    """The stored form of an event whose id `shape.storable_id` accepted."""
+    kind = event.get("type")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    return StripeEvent(
+        id=event["id"],
+        type=kind if shape.storable_id(kind) and len(kind) <= shape.MAX_TYPE else "",
+        payload=event,
+        customer_id=_customer_of(obj) if isinstance(obj, dict) else None,
+        received_at=utcnow(),
+    )
 
 
 def receive(payload: bytes, signature: str | None) -> Receipt:
@@ -101,16 +126,10 @@ def process(event: dict[str, Any]) -> Receipt:
         return Receipt(event_id, duplicate=True)
     try:
         if stored is None:
-            stored = StripeEvent(
-                id=event_id,
-                type=str(event.get("type", "")),
-                payload=event,
-                customer_id=_customer_of(event["data"]["object"]),
-                received_at=utcnow(),
-            )
+            stored = _new_row(event)
             db.session.add(stored)
             # A concurrent delivery of the same event waits here, then fails the key.
-            db.session.flush()
+            _store(stored)
         else:
             stored = db.session.scalars(
                 select(StripeEvent)
@@ -133,6 +152,9 @@ def process(event: dict[str, Any]) -> Receipt:
         raise WebhookRejected(
             409, "This event is being processed; retry later."
         ) from None
+    except WebhookRejected:
+        db.session.rollback()
+        raise
     except Exception as error:
         db.session.rollback()
         _record_failure(event, error)
@@ -143,23 +165,49 @@ def process(event: dict[str, Any]) -> Receipt:
     return Receipt(event_id, duplicate=False)
 
 
-def _record_failure(event: dict[str, Any], error: Exception) -> None:
-    message = f"{type(error).__name__}: {error}"[:2000]
-    stored = db.session.get(StripeEvent, event["id"])
-    if stored is None:
-        stored = StripeEvent(
-            id=event["id"],
-            type=str(event.get("type", "")),
-            payload=event,
-            customer_id=_customer_of(event["data"]["object"]),
-            received_at=utcnow(),
-        )
-        db.session.add(stored)
-    stored.error = message
+def _store(row: StripeEvent) -> None:
+    """Flush the new row; a value the database refuses is the sender's fault (400)."""
     try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent delivery stored it meanwhile
+        db.session.flush()
+    except DataError as error:
         db.session.rollback()
+        log.warning(
+            "Stripe event %r refused by the database: %s",
+            row.id[:64],
+            type(error.orig).__name__,
+        )
+        raise WebhookRejected(
+            400, "The event holds values that cannot be stored."
+        ) from None
+
+
+def _save_error(event: dict[str, Any], message: str) -> None:
+    """Keep `message` on the stored event (created if need be); never raise."""
+    try:
+        stored = db.session.get(StripeEvent, event["id"])
+        if stored is None:
+            stored = _new_row(event)
+            db.session.add(stored)
+        stored.error = message[:2000]
+        db.session.commit()
+    except SQLAlchemyError as error:  # a concurrent delivery, or a refused value
+        db.session.rollback()
+        log.warning(
+            "Could not record Stripe event %r: %s",
+            str(event.get("id"))[:64],
+            type(error).__name__,
+        )
+
+
+def _record_failure(event: dict[str, Any], error: Exception) -> None:
+    _save_error(event, f"{type(error).__name__}: {error}")
+
+
+def _record_rejection(event: Any, problem: str) -> None:
+    """Keep a signed but malformed event when its id can be stored, for inspection."""
+    log.warning("Stripe event rejected: %s", problem)
+    if isinstance(event, dict) and shape.storable_id(event.get("id")):
+        _save_error(event, f"Rejected: {problem}")
 
 
 def reprocess_failed() -> tuple[int, int]:
@@ -173,6 +221,9 @@ def reprocess_failed() -> tuple[int, int]:
     for event_id in pending:
         stored = db.session.get(StripeEvent, event_id)
         assert stored is not None
+        if shape.problem(stored.payload) is not None:
+            failed += 1  # kept as rejected; no retry can apply it
+            continue
         try:
             process(stored.payload)
             done += 1

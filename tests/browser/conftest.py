@@ -68,6 +68,12 @@ class LiveServer:
         app.config["STRIPE_SANDBOX_WEBHOOK_URL"] = self.url + "/webhooks/stripe"
         # The sandbox delivers to the endpoints registered with it: this server's.
         register_endpoint(app, self.url + "/webhooks/stripe")
+        # Its pages (hosted Checkout, the portal) are served by this server too.
+        from moonly.billing import stripe_api
+
+        stripe_api.in_process_sandbox(app).public_url = (
+            self.url + stripe_api.SANDBOX_PAGES
+        )
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def journey(self, email: str) -> dict:

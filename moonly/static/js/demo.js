@@ -218,9 +218,8 @@
       link.textContent = invite.url;
       link.classList.remove("is-invalid");
       fitRows(link);
-      open.setAttribute("href", withQuery(cfg.freshVisitUrl, "to", invite.pathAndQuery));
-      open.removeAttribute("aria-disabled");
-      open.removeAttribute("tabindex");
+      $("open-visitor-to").value = invite.pathAndQuery;
+      open.disabled = false;
       copy.disabled = false;
     } else {
       error.textContent = invite.ucc
@@ -233,8 +232,8 @@
       link.textContent = "Fix the referral code to build a link.";
       link.classList.add("is-invalid");
       fitRows(link);
-      open.removeAttribute("href");
-      open.setAttribute("aria-disabled", "true");
+      $("open-visitor-to").value = "";
+      open.disabled = true;
       copy.disabled = true;
     }
     $("copy-status").textContent = "";
@@ -276,9 +275,6 @@
       announce("New referral code " + ucc.value.split("").join(" "));
     });
     $("copy-link").addEventListener("click", copyLink);
-    $("open-visitor").addEventListener("click", function (e) {
-      if (this.getAttribute("aria-disabled") === "true") e.preventDefault();
-    });
     updateInvite();
     var resizeTimer;
     window.addEventListener("resize", function () {
