@@ -90,3 +90,29 @@ def test_an_upgrade_and_a_refund_reach_cello(shop):
     assert item["price"]["id"] == pro.id
     (refunded,) = [e for e in events if e["type"] == "charge.refunded"]
     assert refunded["data"]["object"]["amount_refunded"] == 960
+
+
+@pytest.mark.parametrize("flow", sorted(SCENARIOS.values()))
+def test_a_trial_then_the_discounted_invoice_reaches_cello(make_app, flow):
+    from moonly.billing import stripe_api
+
+    shop = make_app(MOONLY_REFERRAL_FLOW=flow, MOONLY_TRIAL_DAYS=7)
+    assert shop.test_cli_runner().invoke(args=["stripe", "bootstrap"]).exit_code == 0
+    client = shop.test_client()
+    AuthActions(client).signup(ucc=CELLO_UCC)
+    pay_with_test_card(client)
+    with shop.app_context():
+        (sub,) = stripe_api.client().v1.subscriptions.list().data
+        assert sub.status == "trialing"
+        stripe_api.advance_subscription(sub.id)  # the trial ends
+    events = cello_view(shop)
+    types = [e["type"] for e in events]
+    assert types.index("customer.created") < types.index(
+        "customer.subscription.created"
+    )
+    paid = [
+        e["data"]["object"]["amount_paid"]
+        for e in events
+        if e["type"] == "invoice.paid"
+    ]
+    assert paid == [0, 960]  # the trial's $0, then 20 % off $12

@@ -45,14 +45,21 @@ def _summary(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
             found = ctx.session.get(SandboxObject, discount["promotion_code"])
             code = None if found is None else found.data["code"]
     full = sum(i["amount_subtotal"] for i in items)
+    trial_days = cs.hidden(ctx, session["id"])["subscription_data"].get(
+        "trial_period_days"
+    )
+    # After a trial, what the first period costs (the session's own total is 0).
+    after = sum(i.get("amount_total", i["amount_subtotal"]) for i in items)
     return {
+        "trial_days": trial_days,
         "items": items,
         "price": items[0]["price"],
         "coupon": None if coupon is None else coupon.data,
         "code": code,
         "full": full,
-        "due": session["amount_total"],
-        "discount": session["amount_subtotal"] - session["amount_total"],
+        "due": after if trial_days else session["amount_total"],
+        "due_today": session["amount_total"],
+        "discount": full - after,
     }
 
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 DAY = 86_400
 _ITEMS = "sandbox_checkout_items"  # hidden rows holding each session's line items
-_SUBSCRIPTION_DATA = {"metadata", "description"}
+_SUBSCRIPTION_DATA = {"metadata", "description", "trial_period_days"}
 ONE_OF = "You may only specify one of these parameters: {}, {}."
 
 
@@ -142,6 +142,17 @@ def price_items(ctx: Context, items: list[Data], discounts: list[Data]) -> Data:
     }
 
 
+def _due_today(money: Data, subscription_data: Params) -> Data:
+    """With a trial nothing is due today: Stripe's session totals are 0."""
+    if not subscription_data.get("trial_period_days"):
+        return money
+    return {
+        "amount_subtotal": 0,
+        "amount_total": 0,
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+    }
+
+
 def _discounts(ctx: Context, params: Params, customer: str | None) -> list[Data]:
     found = []
     for i, discount in enumerate(params.get("discounts", [])):
@@ -188,14 +199,12 @@ def _check(params: Params) -> None:
         if url is not None and not url.startswith(("http://", "https://")):
             raise SandboxError.invalid(name, "Not a valid URL")
     data = params.get("subscription_data", {})
-    if "trial_period_days" in data:
-        raise SandboxError(
-            400,
-            "The Moonly sandbox does not implement `subscription_data"
-            "[trial_period_days]` yet: its subscriptions have no trials. Use Stripe "
-            "test mode for trials.",
-            param="subscription_data[trial_period_days]",
-            code="sandbox_unsupported_parameter",
+    days = data.get("trial_period_days")
+    if days is not None and not 1 <= days <= 730:
+        raise SandboxError.invalid(
+            "subscription_data[trial_period_days]",
+            "The trial period must be between 1 and 730 days.",
+            code="parameter_invalid_integer",
         )
     for key in sorted(set(data) - _SUBSCRIPTION_DATA):
         raise unsupported(f"subscription_data[{key}]")
@@ -228,7 +237,7 @@ def create_session(ctx: Context, params: Params) -> Data:
         "adaptive_pricing": None,
         "after_expiration": None,
         "allow_promotion_codes": params.get("allow_promotion_codes"),
-        **price_items(ctx, items, discounts),
+        **_due_today(price_items(ctx, items, discounts), data),
         "automatic_tax": {
             "enabled": False,
             "liability": None,
@@ -298,6 +307,7 @@ def create_session(ctx: Context, params: Params) -> Data:
             "subscription_data": {
                 "description": data.get("description"),
                 "metadata": merge_metadata({}, data.get("metadata", {})),
+                "trial_period_days": data.get("trial_period_days"),
             },
         },
         silent=True,
@@ -461,6 +471,8 @@ def pay(ctx: Context, row: SandboxObject, card_id: str, *, authenticated: bool) 
         "metadata": extra["subscription_data"]["metadata"],
         "discounts": discounts,
     }
+    if extra["subscription_data"].get("trial_period_days"):
+        params["trial_period_days"] = extra["subscription_data"]["trial_period_days"]
     sub = subscriptions.create_subscription(ctx, params)
     invoice = ctx.get("invoice", sub["latest_invoice"]).data
     customer = ctx.get("customer", customer_id).data
