@@ -108,7 +108,7 @@ def test_expire(stripe, sandbox, catalog):
     ("params", "param"),
     [
         ({"mode": "payment"}, "mode=payment"),
-        ({"subscription_data": {"trial_period_days": 7}}, None),
+        ({"subscription_data": {"trial_period_days": 731}}, None),
         ({"line_items": [{"price_data": {"currency": "usd"}}]}, None),
         ({"allow_promotion_codes": True, "discounts": [{"coupon": COUPON}]}, None),
         ({"customer_email": "a@example.com", "customer": "cus_x"}, None),
@@ -404,3 +404,8 @@ def test_pages_work_under_a_prefix(tmp_path, stripe, catalog):
         assert client_sdk.v1.checkout.sessions.retrieve(session.id).status == "complete"
     finally:
         mounted.dispose()
+
+
+def test_a_trial_session_is_due_nothing_today_and_starts_a_trial(stripe, catalog):
+    session = create(stripe, subscription_data={"trial_period_days": 14})
+    assert session.amount_total == 0
