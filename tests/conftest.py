@@ -88,6 +88,11 @@ def make_app(database_uri):
 
     yield factory
     for app in apps:
+        # Background workers a test's requests started must not outlive it.
+        for name in ("moonly.deliverer", "moonly.cello_dispatcher"):
+            worker = app.extensions.get(name)
+            if worker is not None and hasattr(worker, "stop"):
+                worker.stop()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

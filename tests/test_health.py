@@ -78,7 +78,9 @@ def test_readyz_reports_stuck_sandbox_webhook_deliveries(make_app):
 
     from moonly.stripe_sandbox.models import SandboxDelivery
 
-    app = make_app(STRIPE_SANDBOX_DELIVER=True)
+    app = make_app()
+    # This process runs the deliverer (without starting its thread in a test).
+    app.config["STRIPE_SANDBOX_DELIVER"] = True
     client = app.test_client()
     with app.app_context():
         from moonly.billing import stripe_api
