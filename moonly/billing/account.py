@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -14,6 +14,8 @@ from ..timeutil import isoformat, utcnow
 from . import stripe_api
 from .catalog import NEW_USER_COUPON_ID, PLAN_BY_LOOKUP_KEY, money, new_user_offer
 from .models import Charge, Invoice, Subscription
+
+Row = TypeVar("Row", Subscription, Invoice)
 
 STATUS_LABELS = {
     "active": "Active",
@@ -163,28 +165,25 @@ def refunds(user: User) -> list[RefundView]:
     ]
 
 
+def _customer_rows(model: type[Row], user: User) -> list[Row]:
+    """Moonly's records of the user's customer, oldest first."""
+    if not user.stripe_customer_id:
+        return []
+    return list(
+        db.session.scalars(
+            select(model)
+            .where(model.customer_id == user.stripe_customer_id)
+            .order_by(model.created)
+        )
+    )
+
+
 def export_data(user: User) -> dict[str, Any]:
     """Everything Moonly keeps about the user, as the account page's "Export my data"
     downloads it: account, organization, referral, plans and invoices."""
     visit = user.invite_visit
-    subscriptions = (
-        db.session.scalars(
-            select(Subscription)
-            .where(Subscription.customer_id == user.stripe_customer_id)
-            .order_by(Subscription.created)
-        ).all()
-        if user.stripe_customer_id
-        else []
-    )
-    invoice_rows = (
-        db.session.scalars(
-            select(Invoice)
-            .where(Invoice.customer_id == user.stripe_customer_id)
-            .order_by(Invoice.created)
-        ).all()
-        if user.stripe_customer_id
-        else []
-    )
+    subscriptions = _customer_rows(Subscription, user)
+    invoice_rows = _customer_rows(Invoice, user)
     return {
         "exported_at": isoformat(utcnow()),
         "account": {

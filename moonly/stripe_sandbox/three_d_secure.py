@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import copy
 import hmac
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Request, Response
 
@@ -25,7 +23,7 @@ from . import setup_intents
 from .common import Data
 from .invoice_payments import on_invoice_clock, settle
 from .models import SandboxObject
-from .pages import public_url
+from .pages import public_url, render
 from .payments import charge_intent, fail_authentication
 from .store import Context
 
@@ -43,25 +41,9 @@ SETUP_FAILED = {
     "type": "invalid_request_error",
 }
 
-_ENV = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
 
 def _page(status: int = 200, **context: Any) -> Response:
-    html = _ENV.get_template("three_d_secure.html").render(**context)
-    response = Response(html, status, content_type="text/html; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action *; "
-        "base-uri 'none'; frame-ancestors 'none'"
-    )
-    return response
+    return render("three_d_secure.html", status, **context)
 
 
 def _notice(title: str, message: str, status: int = 200) -> Response:
