@@ -4,34 +4,49 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+# `make run` installs what running needs; `make test` adds the development tools.
+RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
 export FLASK_APP := wsgi:app
 # `make run` is for development: demo endpoints on, sandbox webhooks delivered.
 RUN_ENV := MOONLY_ENV=$${MOONLY_ENV:-development}
+# uv (from PyPI, into the venv) installs in seconds; plain pip when uv cannot be had.
+INSTALL = ($(BIN)/python -m pip install --quiet uv >/dev/null 2>&1 \
+	&& $(BIN)/uv pip install --quiet --python $(BIN)/python -r $(1)) \
+	|| $(BIN)/python -m pip install --quiet -r $(1)
 
-.PHONY: install run test lint typecheck migrate bootstrap clean load bench sandbox storm
+.PHONY: install install-runtime run test lint typecheck migrate bootstrap clean load bench sandbox storm
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Moonly needs Python 3.11 or newer; set PYTHON=python3.x")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	rm -f $(VENV)/.installed-*
+
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(call INSTALL,requirements.txt)
+	rm -f $(VENV)/.runtime-*
 	touch $@
 
-install: $(STAMP)
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(call INSTALL,requirements-dev.txt)
+	rm -f $(VENV)/.dev-*
+	touch $@
 
-migrate: install
+install-runtime: $(RUNTIME_STAMP)
+
+install: $(DEV_STAMP)
+
+migrate: install-runtime
 	$(RUN_ENV) $(BIN)/flask db upgrade
 
 bootstrap: migrate
 	$(RUN_ENV) $(BIN)/flask stripe bootstrap
 
 run: bootstrap
-	@echo "Moonly on http://$(HOST):$(PORT)  (try http://$(HOST):$(PORT)/?ucc=test&productId=test)"
+	@echo "The demo console: http://$(HOST):$(PORT)/demo/"
+	@echo "The storefront:   http://$(HOST):$(PORT)/  (an invite: http://$(HOST):$(PORT)/?ucc=test&productId=test)"
 	$(RUN_ENV) $(BIN)/flask run --host "$(HOST)" --port "$(PORT)"
 
 # `make sandbox`: the offline Stripe over HTTP, for any Stripe SDK or curl, and for the
@@ -39,7 +54,7 @@ run: bootstrap
 #   STRIPE_API_BASE=http://127.0.0.1:12111 make run
 SANDBOX_PORT ?= 12111
 SANDBOX_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/stripe-sandbox-http.sqlite3
-sandbox: install
+sandbox: install-runtime
 	@mkdir -p instance
 	$(BIN)/python -m moonly.stripe_sandbox --host 127.0.0.1 --port "$(SANDBOX_PORT)" \
 		--database-url "$(SANDBOX_DATABASE_URL)"
