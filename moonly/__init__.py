@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import hosts, security
-from .config import INSTANCE_DIR, load_settings
+from .config import INSTANCE_DIR, ConfigError, load_settings
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .sessions import CookieSessionInterface
 
@@ -45,9 +45,19 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
 def check_settings(app: Flask) -> None:
     """Refuse at start-up what would fail later (ConfigError names the fix)."""
     if not app.config["STRIPE_SECRET_KEY"]:
+        from sqlalchemy.engine import make_url
+
         from .billing.stripe_api import sandbox_database_url
 
-        sandbox_database_url(app.config)
+        app_url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        sandbox_url = make_url(sandbox_database_url(app.config))
+        if app_url.get_backend_name() == "sqlite" and sandbox_url == app_url:
+            # A request that holds the app's write lock while it calls Stripe would
+            # wait on itself: SQLite has one lock per file.
+            raise ConfigError(
+                "STRIPE_SANDBOX_DATABASE_URL names the app's own SQLite file; give "
+                "the sandbox a file of its own (or leave it unset)."
+            )
 
 
 def configure_logging(app: Flask) -> None:
