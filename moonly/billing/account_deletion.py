@@ -34,7 +34,8 @@ DELETED_NAME = "Deleted user"
 def anonymize(user: User) -> None:
     """Replace the user's personal data; keep the ids records and Cello refer to."""
     user.deleted_at = utcnow()
-    user.email = f"deleted-{user.public_id.lower()}@deleted.invalid"
+    # The public id as it is: lowercased, two ids could meet in the unique column.
+    user.email = f"deleted-{user.public_id}@deleted.invalid"
     user.name = DELETED_NAME
     # Nobody knows this password: the account can never be logged into again.
     user.password_hash = generate_password_hash(secrets.token_urlsafe(32))
