@@ -118,7 +118,12 @@ def test_a_login_limit_holds_across_two_workers_on_redis(database_uri, tmp_path)
 
 def test_in_memory_counters_do_not_hold_across_workers(database_uri, tmp_path):
     """The control: the same run counting in each worker's memory lets more through."""
-    statuses, pids = run(database_uri, "memory://", tmp_path / "memory.log")
-    if len(pids) < 2:
-        pytest.skip("one worker served every login this time")
+    for attempt_no in range(3):  # the OS may hand one worker every connection
+        statuses, pids = run(
+            database_uri, "memory://", tmp_path / f"memory-{attempt_no}.log"
+        )
+        if len(pids) == 2:
+            break
+    else:
+        pytest.skip("one worker served every login in 3 runs")
     assert statuses.count(400) > LIMIT
