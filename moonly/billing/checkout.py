@@ -13,7 +13,7 @@ from ..accounts.models import User
 from ..extensions import db
 from . import stripe_api
 from .catalog import NEW_USER_COUPON_ID, CatalogPrice, Offer, money, new_user_offer
-from .customers import ensure_customer
+from .customers import ensure_customer, subscription_metadata
 from .models import ACTIVE_STATUSES, Subscription
 from .sync import sync_invoice, sync_subscription
 
@@ -187,9 +187,7 @@ def start_subscription(
             method = stripe_api.attach_payment_method(
                 payment_method, customer_id=customer_id, idempotency_key=f"{key}-pm"
             )
-            metadata = {"new_user_id": user.public_id, ATTEMPT_KEY: attempt}
-            if user.ucc:
-                metadata["cello_ucc"] = user.ucc
+            metadata = {**subscription_metadata(user), ATTEMPT_KEY: attempt}
             stage = "during"
             subscription = stripe_api.create_subscription(
                 customer_id=customer_id,

@@ -24,6 +24,14 @@ def customer_metadata(user: User) -> dict[str, str]:
     return metadata
 
 
+def subscription_metadata(user: User) -> dict[str, str]:
+    """The metadata every subscription carries: who it is for and their referral."""
+    metadata = {"new_user_id": user.public_id}
+    if user.ucc:
+        metadata["cello_ucc"] = user.ucc
+    return metadata
+
+
 def idempotency_key(user: User) -> str:
     """One key per customer the user should have: after Stripe deleted one, a new key,
     or Stripe would answer the next create with the deleted customer for 24 hours."""

@@ -25,19 +25,12 @@ from .checkout import (
     active_subscription,
     offer_for,
 )
-from .customers import ensure_customer
+from .customers import ensure_customer, subscription_metadata
 from .models import ACTIVE_STATUSES
 from .sync import sync_invoice, sync_subscription
 
 log = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
-
-
-def subscription_metadata(user: User) -> dict[str, str]:
-    metadata = {"new_user_id": user.public_id}
-    if user.ucc:
-        metadata["cello_ucc"] = user.ucc
-    return metadata
 
 
 def open_session(

@@ -13,6 +13,58 @@ from .models import SandboxObject
 from .store import Context
 
 
+def proration_item(
+    ctx: Context,
+    sub: Data,
+    item: Data,
+    amount: int,
+    description: str,
+    period: tuple[int, int],
+    *,
+    price: Data,
+    quantity: int,
+    unit_amount_decimal: str,
+    discountable: bool,
+    proration_details: Data,
+) -> Data:
+    """An `invoiceitem` prorating one subscription item, as Stripe shows it."""
+    return {
+        "id": new_id("ii", 24),
+        "object": "invoiceitem",
+        "amount": amount,
+        "currency": price["currency"],
+        "customer": sub["customer"],
+        "customer_account": None,
+        "date": ctx.now,
+        "description": description,
+        "discountable": discountable,
+        "discounts": [],
+        "invoice": None,
+        "livemode": False,
+        "metadata": {},
+        "net_amount": amount,
+        "parent": {
+            "subscription_details": {
+                "subscription": sub["id"],
+                "subscription_item": item["id"],
+            },
+            "type": "subscription_details",
+        },
+        "period": {"start": period[0], "end": period[1]},
+        "pricing": {
+            "price_details": {"price": price["id"], "product": price["product"]},
+            "type": "price_details",
+            "unit_amount_decimal": unit_amount_decimal,
+        },
+        "proration": True,
+        "proration_details": proration_details,
+        "quantity": quantity,
+        "quantity_decimal": str(quantity),
+        "tax_rates": [],
+        "test_clock": None,
+    }
+
+
 def create_proration(
     ctx: Context,
     sub: Data,
@@ -22,43 +74,22 @@ def create_proration(
     description: str,
     period: tuple[int, int],
 ) -> Data:
-    """A proration item for one subscription item (invoiceitem.created)."""
+    """A proration item for one subscription item (invoiceitem.created); the portal's
+    plan switch discounts it with the invoice it lands on."""
     return ctx.insert(
-        {
-            "id": new_id("ii", 24),
-            "object": "invoiceitem",
-            "amount": amount,
-            "currency": price["currency"],
-            "customer": sub["customer"],
-            "customer_account": None,
-            "date": ctx.now,
-            "description": description,
-            "discountable": True,
-            "discounts": [],
-            "invoice": None,
-            "livemode": False,
-            "metadata": {},
-            "net_amount": amount,
-            "parent": {
-                "subscription_details": {
-                    "subscription": sub["id"],
-                    "subscription_item": item["id"],
-                },
-                "type": "subscription_details",
-            },
-            "period": {"start": period[0], "end": period[1]},
-            "pricing": {
-                "price_details": {"price": price["id"], "product": price["product"]},
-                "type": "price_details",
-                "unit_amount_decimal": price["unit_amount_decimal"],
-            },
-            "proration": True,
-            "proration_details": {"credited_items": None, "discount_amounts": []},
-            "quantity": 1,
-            "quantity_decimal": "1",
-            "tax_rates": [],
-            "test_clock": None,
-        }
+        proration_item(
+            ctx,
+            sub,
+            item,
+            amount,
+            description,
+            period,
+            price=price,
+            quantity=1,
+            unit_amount_decimal=price["unit_amount_decimal"],
+            discountable=True,
+            proration_details={"credited_items": None, "discount_amounts": []},
+        )
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from . import discounts as di
 from .common import Data
-from .ids import new_id
+from .invoice_items import proration_item
 from .models import SandboxObject
 from .store import Context
 
@@ -130,43 +130,20 @@ def _invoice_item(
     period: tuple[int, int],
     proration_details: Data,
 ) -> Data:
-    price = item["price"]
-    quantity = item["quantity"]
-    return {
-        "id": new_id("ii", 24),
-        "object": "invoiceitem",
-        "amount": amount,
-        "currency": price["currency"],
-        "customer": sub["customer"],
-        "customer_account": None,
-        "date": ctx.now,
-        "description": description,
-        "discountable": False,
-        "discounts": [],
-        "invoice": None,
-        "livemode": False,
-        "metadata": {},
-        "net_amount": amount,
-        "parent": {
-            "subscription_details": {
-                "subscription": sub["id"],
-                "subscription_item": item["id"],
-            },
-            "type": "subscription_details",
-        },
-        "period": {"start": period[0], "end": period[1]},
-        "pricing": {
-            "price_details": {"price": price["id"], "product": price["product"]},
-            "type": "price_details",
-            "unit_amount_decimal": str(Decimal(amount) / quantity),
-        },
-        "proration": True,
-        "proration_details": proration_details,
-        "quantity": quantity,
-        "quantity_decimal": str(quantity),
-        "tax_rates": [],
-        "test_clock": None,
-    }
+    # Its discounts are already taken off (proration_details), so none applies again.
+    return proration_item(
+        ctx,
+        sub,
+        item,
+        amount,
+        description,
+        period,
+        price=item["price"],
+        quantity=item["quantity"],
+        unit_amount_decimal=str(Decimal(amount) / item["quantity"]),
+        discountable=False,
+        proration_details=proration_details,
+    )
 
 
 def _credit(ctx: Context, sub: Data, item: Data, at: int) -> Data | None:
