@@ -46,8 +46,16 @@ def test_timeline_follows_the_whole_journey(app, client, auth, catalog):
     assert "$12.00 less $2.40 = $9.60" in steps["invoice"]["summary"]
     (subscription,) = [s for s in data["timeline"] if s["key"] == "subscription"]
     assert subscription["actions"][0]["kind"] == "advance"
-    webhooks = [s for s in data["timeline"] if s["key"] == "webhook"]
-    assert webhooks and all(s["status"] == "done" for s in webhooks)
+    # Each webhook is folded into the step about its object, not a step of its own.
+    assert [s for s in data["timeline"] if s["key"] == "webhook"] == []
+    events = {e["type"]: s["key"] for s in data["timeline"] for e in s["events"]}
+    assert events["customer.created"] == "customer"
+    assert events["customer.subscription.created"] == "subscription"
+    assert events["invoice.paid"] == "invoice"
+    assert events["charge.succeeded"] == "charge"
+    folded = [e for s in data["timeline"] for e in s["events"]]
+    assert len(folded) == len(data["webhook_events"])
+    assert all(e["status"] == "done" for e in folded)
 
 
 def test_what_cello_sees_highlights_the_fields_it_reads(app, client, auth, catalog):
@@ -102,8 +110,12 @@ def test_reset_needs_confirmation_then_empties_everything(app, client, auth, cat
     assert refused.status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    client.get("/?ucc=stale&productId=x")  # this browser's own invite
     done = client.post("/demo/reset", data={"csrf_token": token, "confirm": "yes"})
     assert done.status_code == 303
+    cookies = done.headers.getlist("Set-Cookie")
+    assert any(c.startswith("moonly_invite=;") for c in cookies)
+    assert "Reset done" in client.get("/demo/").get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
     with sandbox_session(app) as session:

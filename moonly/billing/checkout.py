@@ -14,7 +14,7 @@ from ..extensions import db
 from . import stripe_api
 from .catalog import NEW_USER_COUPON_ID, CatalogPrice, Offer, money, new_user_offer
 from .customers import ensure_customer, subscription_metadata
-from .models import ACTIVE_STATUSES, Subscription
+from .models import ACTIVE_STATUSES, PaymentAttempt, Subscription
 from .sync import sync_invoice, sync_subscription
 
 # Stripe's server-side test payment methods, with what Stripe documents they do.
@@ -146,6 +146,30 @@ def _card_message(error: stripe.CardError) -> str:
     return f"{error.user_message or 'Your card was declined.'} Nothing was charged: try another card."
 
 
+def _id(value: object) -> str | None:
+    """An id, whether Stripe sent the id or the whole object."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _record_refusal(customer_id: str, lookup_key: str, error: stripe.CardError) -> None:
+    """Keep what Stripe said about a refused card (no subscription is left to show it)."""
+    body = (error.json_body or {}).get("error") or {}
+    db.session.add(
+        PaymentAttempt(
+            customer_id=customer_id,
+            lookup_key=lookup_key,
+            code=error.code,
+            decline_code=body.get("decline_code"),
+            message=(error.user_message or "The card was refused.")[:500],
+            payment_intent=_id(body.get("payment_intent")),
+            charge=_id(body.get("charge")),
+        )
+    )
+    db.session.commit()
+
+
 def start_subscription(
     user: User, price: CatalogPrice, payment_method: str, attempt: str
 ) -> Subscription:
@@ -206,6 +230,7 @@ def start_subscription(
         db.session.commit()
     except stripe.CardError as error:
         db.session.rollback()
+        _record_refusal(customer_id, price.lookup_key, error)
         raise CheckoutError(_card_message(error)) from None
     except stripe.IdempotencyError:
         db.session.rollback()

@@ -87,6 +87,29 @@ class Charge(db.Model):
     )
 
 
+class PaymentAttempt(db.Model):
+    """A card payment Stripe refused at Moonly's own checkout.
+
+    Subscribing with `payment_behavior=error_if_incomplete` leaves no subscription
+    behind when the first payment fails, so Moonly keeps what Stripe answered: the demo
+    shows the attempt, and a real product would count them.
+    """
+
+    __tablename__ = "payment_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(255), index=True)
+    lookup_key: Mapped[str | None] = mapped_column(String(255))
+    code: Mapped[str | None] = mapped_column(String(64))
+    decline_code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(String(500))
+    payment_intent: Mapped[str | None] = mapped_column(String(255))
+    charge: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+
 class LocalWebhookEndpoint(db.Model):
     """Offline only: the webhook endpoint this app registered with the Stripe sandbox,
     and its signing secret (Stripe shows a secret once, when the endpoint is made).

@@ -277,6 +277,44 @@ def cancel_at_period_end(subscription_id: str) -> stripe.Subscription:
     )
 
 
+def cancel_subscription(subscription_id: str) -> stripe.Subscription:
+    """End the subscription now (customer.subscription.deleted)."""
+    return client().v1.subscriptions.cancel(subscription_id)
+
+
+def end_trial_now(subscription_id: str) -> stripe.Subscription:
+    """End the trial now: the first invoice is made and paid at once."""
+    return client().v1.subscriptions.update(
+        subscription_id, params={"trial_end": "now"}
+    )
+
+
+def switch_price(
+    subscription_id: str, item_id: str, price_id: str
+) -> stripe.Subscription:
+    """Move the subscription's one item to another price, prorated."""
+    return client().v1.subscriptions.update(
+        subscription_id,
+        params={
+            "items": [{"id": item_id, "price": price_id}],
+            "proration_behavior": "create_prorations",
+        },
+    )
+
+
+def list_charges(customer_id: str) -> list[stripe.Charge]:
+    found = client().v1.charges.list(params={"customer": customer_id, "limit": 100})
+    return list(found.data)
+
+
+def refund_charge(charge_id: str, *, idempotency_key: str) -> stripe.Refund:
+    """Refund what is left of a charge (charge.refunded)."""
+    return client().v1.refunds.create(
+        params={"charge": charge_id, "reason": "requested_by_customer"},
+        options={"idempotency_key": idempotency_key},
+    )
+
+
 def retrieve_invoice(invoice_id: str) -> stripe.Invoice:
     return client().v1.invoices.retrieve(invoice_id)
 

@@ -38,6 +38,14 @@ CELLO_READS = {
 }
 
 
+NOTES = {
+    "incomplete": "Stripe creates a subscription as incomplete until its first invoice "
+    "is paid; the customer.subscription.updated that follows carries status active.",
+    "trialing": "A free trial: no payment yet, so no reward until the first paid "
+    "invoice.",
+}
+
+
 def _lookup(obj: Any, path: str) -> tuple[bool, Any]:
     for part in path.split("."):
         if not isinstance(obj, dict) or part not in obj:
@@ -67,9 +75,16 @@ def cello_view(customer_id: str | None) -> list[dict[str, Any]]:
                 fields.append(
                     {"path": f"data.object.{path}", "value": value, "why": why}
                 )
+        note = None
+        if event.type == "customer.subscription.created" and obj.get("status") in (
+            "incomplete",
+            "trialing",
+        ):
+            note = NOTES[obj["status"]]
         view.append(
             {
                 "event_id": event.id,
+                "note": note,
                 "type": event.type,
                 "received_at": isoformat(event.received_at),
                 "fields": fields,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import current_app
@@ -16,6 +17,7 @@ from ..cello.models import CelloEvent
 from ..extensions import db
 from ..timeutil import isoformat
 from ..webhooks.models import StripeEvent
+from .actions import available
 from .cello_view import cello_view
 from .timeline import timeline
 
@@ -38,6 +40,7 @@ def _stripe(user: User) -> dict[str, Any]:
         "subscriptions": [],
         "invoices": [],
         "checkout_sessions": [],
+        "charges": [],
     }
     if not user.stripe_customer_id:
         return {**empty, "error": user.stripe_customer_error}
@@ -47,6 +50,7 @@ def _stripe(user: User) -> dict[str, Any]:
         subscriptions = stripe_api.list_subscriptions(customer_id)
         invoices = stripe_api.list_invoices(customer_id)
         sessions = stripe_api.list_checkout_sessions(customer_id)
+        charges = stripe_api.list_charges(customer_id)
     except stripe_api.StripeError as error:
         message = f"{type(error).__name__}: {error.user_message or error}"
         return {**empty, "error": message}
@@ -59,6 +63,7 @@ def _stripe(user: User) -> dict[str, Any]:
         "checkout_sessions": [
             s.to_dict(recursive=True, for_json=True) for s in sessions
         ],
+        "charges": [c.to_dict(recursive=True, for_json=True) for c in charges],
         "dashboard_url": stripe_api.dashboard_url("customers", customer_id),
         "error": None,
     }
@@ -76,6 +81,7 @@ def _webhook_events(customer_id: str | None) -> list[dict[str, Any]]:
         {
             "id": e.id,
             "type": e.type,
+            "object_id": ((e.payload.get("data") or {}).get("object") or {}).get("id"),
             "received_at": isoformat(e.received_at),
             "processed_at": isoformat(e.processed_at),
             "error": e.error,
@@ -126,6 +132,9 @@ def journey(user: User) -> dict[str, Any]:
             "organization_id": user.organization_public_id,
             "ucc": user.ucc,
             "ucc_source": user.ucc_source,
+            "referrer_name": (
+                user.invite_visit.referrer_name if user.invite_visit else None
+            ),
             "replaced_ucc": (
                 user.invite_visit.replaced_ucc if user.invite_visit else None
             ),
@@ -138,6 +147,7 @@ def journey(user: User) -> dict[str, Any]:
         "webhook_events": _webhook_events(user.stripe_customer_id),
         "cello_events": _cello_events(user),
     }
+    data["actions"] = [asdict(a) for a in available(data)]
     data["timeline"] = timeline(user, data)
     data["cello_view"] = cello_view(user.stripe_customer_id)
     return data

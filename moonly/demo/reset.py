@@ -7,7 +7,7 @@ from sqlalchemy import delete
 
 from ..accounts.models import Organization, User
 from ..billing import catalog, local_webhooks, portal, stripe_api
-from ..billing.models import Charge, Invoice, Subscription
+from ..billing.models import Charge, Invoice, PaymentAttempt, Subscription
 from ..cello.models import CelloEvent
 from ..extensions import db
 from ..landing.models import InviteVisit
@@ -22,6 +22,7 @@ TABLES = (
     Subscription,
     Invoice,
     Charge,
+    PaymentAttempt,
     StripeEvent,
 )
 

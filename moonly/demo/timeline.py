@@ -1,7 +1,9 @@
-"""The demo's timeline of one signup, step by step, from the journey's own data."""
+"""The demo's timeline of one signup: one step per thing that happened, each with the
+Stripe webhooks about it folded in, from the journey's own data."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,15 +11,18 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..billing.catalog import money
-from ..billing.models import Subscription
+from ..billing.models import PaymentAttempt, Subscription
 from ..extensions import db
 from ..timeutil import isoformat
+from ..webhooks.models import StripeEvent
 
 Step = dict[str, Any]
 CAPTURED_BY = {
     "form": "Cello's script (getUcc) filled the signup form",
     "cookie": "Moonly's invite cookie (the script was blocked or slow)",
+    "app": "the mobile app sent it at signup (referral_ucc)",
 }
+THREE_D_SECURE_FAILED = "payment_intent_authentication_failure"
 
 
 def _at(timestamp: int | None) -> str | None:
@@ -35,6 +40,7 @@ def _step(
         "summary": summary,
         "details": extra.pop("details", {}),
         "link": extra.pop("link", None),
+        "events": [],
         **extra,
     }
 
@@ -82,7 +88,7 @@ def _invite(user: User) -> Step:
     )
 
 
-def _customer(user: User, data: dict[str, Any]) -> Step:
+def _customer(data: dict[str, Any]) -> Step:
     stripe = data["stripe"]
     customer = stripe["customer"]
     if customer is not None:
@@ -97,6 +103,7 @@ def _customer(user: User, data: dict[str, Any]) -> Step:
             ),
             details={"id": customer["id"], "metadata": customer.get("metadata")},
             link=stripe.get("dashboard_url"),
+            object_id=customer["id"],
         )
     if stripe.get("error"):
         return _step(
@@ -147,6 +154,11 @@ def _cello_events(data: dict[str, Any]) -> list[Step]:
     ]
 
 
+def _price_text(price: dict[str, Any]) -> str:
+    amount = f"{money(price['unit_amount'])}/{price['recurring']['interval']}"
+    return f"{price.get('lookup_key') or price['id']} at {amount}"
+
+
 def _subscriptions(user: User, data: dict[str, Any]) -> list[Step]:
     steps = []
     rows = {
@@ -159,23 +171,13 @@ def _subscriptions(user: User, data: dict[str, Any]) -> list[Step]:
     }
     for sub in data["stripe"]["subscriptions"]:
         price = sub["items"]["data"][0]["price"]
-        amount = f"{money(price['unit_amount'])}/{price['recurring']['interval']}"
-        actions = []
-        if data["sandbox"] and sub["status"] in ("active", "past_due"):
-            actions = [
-                {
-                    "kind": "advance",
-                    "subscription_id": sub["id"],
-                    "label": "Advance to the next period",
-                }
-            ]
         steps.append(
             _step(
                 "subscription",
                 f"Subscription {sub['status']}",
                 _at(sub.get("created")),
                 "done" if sub["status"] in ("active", "trialing") else "info",
-                f"{price.get('lookup_key') or price['id']} at {amount}"
+                _price_text(price)
                 + (
                     ", cancels at period end" if sub.get("cancel_at_period_end") else ""
                 ),
@@ -184,11 +186,21 @@ def _subscriptions(user: User, data: dict[str, Any]) -> list[Step]:
                     "metadata": sub.get("metadata"),
                     "discounts": sub.get("discounts"),
                 },
-                actions=actions,
+                actions=[
+                    {
+                        "kind": a["kind"],
+                        "label": a["label"],
+                        "subscription_id": sub["id"],
+                    }
+                    for a in data.get("actions", [])
+                    if a["target"] == sub["id"]
+                ],
+                object_id=sub["id"],
             )
         )
         row = rows.get(sub["id"])
         if row is not None and row.discount_id:
+            ends = _at(row.discount_end)
             steps.append(
                 _step(
                     "discount",
@@ -196,22 +208,22 @@ def _subscriptions(user: User, data: dict[str, Any]) -> list[Step]:
                     _at(sub.get("created")),
                     "done",
                     f"Coupon {row.discount_coupon}"
-                    + (
-                        f" until {_at(row.discount_end)[:10]}"
-                        if row.discount_end
-                        else ""
-                    ),
+                    + (f" until {ends[:10]}" if ends else ""),
                     details={
                         "discount": row.discount_id,
                         "coupon": row.discount_coupon,
-                        "ends": _at(row.discount_end),
+                        "ends": ends,
                     },
                 )
             )
     return steps
 
 
-CHECKOUT_STATUS = {"complete": "done", "open": "pending", "expired": "failed"}
+CHECKOUT_TITLES = {
+    "complete": ("Paid on Stripe Checkout", "done"),
+    "open": ("Stripe Checkout opened, not paid yet", "pending"),
+    "expired": ("Stripe Checkout abandoned (the session expired unpaid)", "failed"),
+}
 
 
 def _checkout_sessions(data: dict[str, Any]) -> list[Step]:
@@ -219,23 +231,18 @@ def _checkout_sessions(data: dict[str, Any]) -> list[Step]:
     steps = []
     for session in data["stripe"].get("checkout_sessions", []):
         status = session.get("status") or "open"
-        title = {
-            "complete": "Paid on Stripe Checkout",
-            "open": "Stripe Checkout opened, not paid yet",
-            "expired": "Stripe Checkout expired without payment",
-        }.get(status, f"Stripe Checkout {status}")
+        title, state = CHECKOUT_TITLES.get(
+            status, (f"Stripe Checkout {status}", "info")
+        )
+        discount = (session.get("total_details") or {}).get("amount_discount") or 0
         steps.append(
             _step(
                 "checkout-session",
                 title,
                 _at(session.get("created")),
-                CHECKOUT_STATUS.get(status, "info"),
+                state,
                 f"{money(session.get('amount_total') or 0)} due today"
-                + (
-                    f", {money((session.get('total_details') or {}).get('amount_discount') or 0)} discount"
-                    if (session.get("total_details") or {}).get("amount_discount")
-                    else ""
-                ),
+                + (f", {money(discount)} discount" if discount else ""),
                 details={
                     "id": session.get("id"),
                     "status": status,
@@ -243,6 +250,7 @@ def _checkout_sessions(data: dict[str, Any]) -> list[Step]:
                     "subscription": session.get("subscription"),
                     "client_reference_id": session.get("client_reference_id"),
                 },
+                object_id=session.get("id"),
             )
         )
     return steps
@@ -269,25 +277,192 @@ def _invoices(data: dict[str, Any]) -> list[Step]:
                     "total": inv["total"],
                     "amount_paid": inv["amount_paid"],
                 },
+                object_id=inv["id"],
             )
         )
     return steps
 
 
-def _webhooks(data: dict[str, Any]) -> list[Step]:
+def _charges(data: dict[str, Any]) -> list[Step]:
+    """Card payments: each charge that succeeded, and each declined attempt."""
+    steps = []
+    for charge in data["stripe"].get("charges", []):
+        if charge["status"] == "failed":
+            reason = charge.get("failure_message") or charge.get("failure_code")
+            title, state = "Card declined", "failed"
+            summary = f"{money(charge['amount'])} refused: {reason}."
+        else:
+            title, state = f"Card charged {money(charge['amount'])}", "done"
+            summary = f"Charge {charge['status']}"
+            if charge.get("amount_refunded"):
+                summary += f", {money(charge['amount_refunded'])} refunded"
+        steps.append(
+            _step(
+                "payment-failed" if state == "failed" else "charge",
+                title,
+                _at(charge.get("created")),
+                state,
+                summary,
+                details={
+                    "id": charge["id"],
+                    "payment_intent": charge.get("payment_intent"),
+                    "failure_code": charge.get("failure_code"),
+                    "amount_refunded": charge.get("amount_refunded"),
+                },
+                object_id=charge["id"],
+                payment_intent=charge.get("payment_intent"),
+            )
+        )
+    return steps
+
+
+def _refusals(user: User, data: dict[str, Any]) -> list[Step]:
+    """Cards Stripe refused at Moonly's checkout (no subscription was left behind)."""
+    if not user.stripe_customer_id:
+        return []
+    known = {c["id"] for c in data["stripe"].get("charges", [])}
+    rows = db.session.scalars(
+        select(PaymentAttempt)
+        .where(PaymentAttempt.customer_id == user.stripe_customer_id)
+        .order_by(PaymentAttempt.id)
+    )
     return [
         _step(
-            "webhook",
-            f"Webhook {e['type']}",
-            e["received_at"],
-            "failed" if e["error"] else ("done" if e["processed_at"] else "pending"),
-            f"Failed: {e['error']}"
-            if e["error"]
-            else "Verified, stored once, processed.",
-            details={"id": e["id"], "processed_at": e["processed_at"]},
+            "payment-failed",
+            "3-D Secure failed"
+            if row.code == THREE_D_SECURE_FAILED
+            else "Card declined at checkout",
+            isoformat(row.created_at),
+            "failed",
+            f"{row.lookup_key}: {row.message} No subscription was created.",
+            details={
+                "code": row.code,
+                "decline_code": row.decline_code,
+                "payment_intent": row.payment_intent,
+            },
+            payment_intent=row.payment_intent,
         )
-        for e in data["webhook_events"]
+        for row in rows
+        if row.charge is None or row.charge not in known
     ]
+
+
+def _event_line(event: StripeEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "received_at": isoformat(event.received_at),
+        "status": "failed"
+        if event.error
+        else ("done" if event.processed_at else "pending"),
+        "error": event.error,
+    }
+
+
+def _subscription_change(event: StripeEvent, obj: dict[str, Any]) -> Step | None:
+    """A step of its own for a subscription update Cello rewards or claws back."""
+    at = isoformat(event.received_at)
+    if event.type == "customer.subscription.deleted":
+        return _step(
+            "subscription-canceled",
+            "Subscription canceled",
+            at,
+            "info",
+            "Cello's webhook receives customer.subscription.deleted: no more rewards.",
+            details={"id": obj.get("id")},
+        )
+    if event.type != "customer.subscription.updated":
+        return None
+    before = (event.payload.get("data") or {}).get("previous_attributes") or {}
+    if "items" in before:
+        price = obj["items"]["data"][0]["price"]
+        return _step(
+            "plan-switched",
+            "Plan switched",
+            at,
+            "done",
+            f"Now {_price_text(price)}; the difference is prorated.",
+            details={"id": obj.get("id")},
+        )
+    if before.get("status") == "trialing" and obj.get("status") != "trialing":
+        return _step(
+            "trial-ended",
+            "Trial ended",
+            at,
+            "done",
+            f"The subscription is {obj.get('status')}: the first paid invoice follows.",
+            details={"id": obj.get("id")},
+        )
+    if "cancel_at_period_end" in before and obj.get("cancel_at_period_end"):
+        return _step(
+            "cancel-scheduled",
+            "Cancellation scheduled",
+            at,
+            "info",
+            "The subscription ends at the end of the period.",
+            details={"id": obj.get("id")},
+        )
+    return None
+
+
+def _payment_event(
+    event: StripeEvent, obj: dict[str, Any], charged: set[str]
+) -> Step | None:
+    """A refund, or a payment that failed without a charge (3-D Secure refused)."""
+    at = isoformat(event.received_at)
+    if event.type == "charge.refunded":
+        return _step(
+            "refund",
+            f"Refunded {money(obj.get('amount_refunded') or 0)}",
+            at,
+            "info",
+            "Cello's webhook receives charge.refunded: the reward is reduced.",
+            details={"charge": obj.get("id")},
+        )
+    if event.type == "payment_intent.payment_failed" and obj.get("id") not in charged:
+        error = obj.get("last_payment_error") or {}
+        failed_3ds = error.get("code") == THREE_D_SECURE_FAILED
+        return _step(
+            "payment-failed",
+            "3-D Secure failed" if failed_3ds else "Payment failed",
+            at,
+            "failed",
+            error.get("message") or "The payment was not completed.",
+            details={"payment_intent": obj.get("id"), "code": error.get("code")},
+        )
+    return None
+
+
+def _fold(steps: list[Step], events: Iterable[StripeEvent]) -> list[Step]:
+    """Put each webhook under the step about its object; some events are steps."""
+    by_object = {s["object_id"]: s for s in steps if s.get("object_id")}
+    charged = {s["payment_intent"] for s in steps if s.get("payment_intent")}
+    by_intent = {s["payment_intent"]: s for s in steps if s.get("payment_intent")}
+    extra: list[Step] = []
+    for event in events:
+        obj = (event.payload.get("data") or {}).get("object") or {}
+        own = _subscription_change(event, obj) or _payment_event(event, obj, charged)
+        target = (
+            own
+            or by_object.get(obj.get("id"))
+            or by_intent.get(obj.get("id"))
+            or by_object.get(obj.get("customer"))  # e.g. payment_method.attached
+        )
+        if target is None:
+            target = _step(
+                "webhook",
+                f"Webhook {event.type}",
+                isoformat(event.received_at),
+                "info",
+                "Stored and acknowledged.",
+            )
+        if own is not None or target["key"] == "webhook":
+            extra.append(target)
+        target["events"].append(_event_line(event))
+    for step in [*steps, *extra]:
+        if any(e["status"] == "failed" for e in step["events"]):
+            step["status"] = "failed"
+    return extra
 
 
 def timeline(user: User, data: dict[str, Any]) -> list[Step]:
@@ -305,15 +480,33 @@ def timeline(user: User, data: dict[str, Any]) -> list[Step]:
             "ucc_source": user.ucc_source,
         },
     )
-    head = [_invite(user), signup, _customer(user, data), *_cello_events(data)]
+    head = [_invite(user), signup, _customer(data), *_cello_events(data)]
     dated = (
         _checkout_sessions(data)
         + _subscriptions(user, data)
         + _invoices(data)
-        + _webhooks(data)
+        + _charges(data)
+        + _refusals(user, data)
     )
+    dated += _fold(head + dated, _stripe_events(user.stripe_customer_id))
     dated.sort(key=lambda step: step["at"] or "")
-    return head + dated + _deletion(user)
+    steps = head + dated + _deletion(user)
+    for step in steps:
+        step.pop("object_id", None)
+        step.pop("payment_intent", None)
+    return steps
+
+
+def _stripe_events(customer_id: str | None) -> list[StripeEvent]:
+    if not customer_id:
+        return []
+    return list(
+        db.session.scalars(
+            select(StripeEvent)
+            .where(StripeEvent.customer_id == customer_id)
+            .order_by(StripeEvent.received_at, StripeEvent.id)
+        )
+    )
 
 
 def _deletion(user: User) -> list[Step]:

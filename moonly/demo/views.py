@@ -3,8 +3,10 @@
 import hmac
 
 from flask import (
+    Response,
     abort,
     current_app,
+    flash,
     jsonify,
     make_response,
     redirect,
@@ -19,7 +21,7 @@ from ..accounts.service import end_sessions
 from ..billing import stripe_api
 from ..extensions import limiter
 from ..redirects import safe_local_path
-from . import bp
+from . import actions, bp, invite_link, live
 from .journey import find_user, journey, journeys
 from .reset import reset_demo_data
 
@@ -63,22 +65,86 @@ CELLO_COOKIES = (
 )
 
 
+def _new_visitor_session() -> None:
+    """Forget who this browser was, but keep its CSRF secret: the console's other
+    forms, rendered before, must still work (its window stays open)."""
+    csrf = session.get("csrf_token")
+    session.clear()
+    if csrf is not None:
+        session["csrf_token"] = csrf
+
+
+def _forget_browser(response: Response) -> None:
+    """Drop this browser's invite cookie and Cello's cookies."""
+    response.delete_cookie(current_app.config["INVITE_COOKIE_NAME"])
+    for name in CELLO_COOKIES:
+        response.delete_cookie(name)
+
+
 @bp.get("/")
 def console():
-    """Show the console: invite-link builder, live journeys, what Cello sees."""
+    """The console: an invite-link builder, the followed journey, what Cello sees."""
     sandbox = stripe_api.is_sandbox()
     return render_template(
         "demo/console.html",
         sandbox=sandbox,
         flow=current_app.config["MOONLY_REFERRAL_FLOW"],
-        product_id=current_app.config.get("CELLO_PRODUCT_ID") or "moonly.example",
-        api_journeys=url_for("demo.journeys_api"),
-        api_journey=url_for("demo.journey_api"),
-        reset_url=url_for("demo.reset") if sandbox else None,
-        advance_url=url_for("demo.advance") if sandbox else None,
-        fresh_visit_url=url_for("demo.fresh_visit"),
-        selected=request.args.get("user"),
+        invite=invite_link.build(request.args, generate=True),
+        **live.context(request.args.get("user")),
     )
+
+
+@bp.get("/live")
+def live_part():
+    """The live part again when anything changed since `v`; 204 (htmx keeps it) if not."""
+    pinned = request.args.get("user", "").strip() or None
+    if request.args.get("v") == live.state(pinned).fingerprint:
+        return "", 204
+    context = live.context(pinned, shown=request.args.get("shown", ""))
+    return render_template("demo/_live.html", oob=True, **context)
+
+
+@bp.get("/invite")
+def invite():
+    """The invite link for the builder's fields (htmx swaps it in as they change)."""
+    generated = "generate" in request.args
+    built = invite_link.build(request.args, generate=generated)
+    return render_template("demo/_invite.html", invite=built, generated=generated)
+
+
+@bp.post("/actions")
+def action():
+    """One lifecycle button (advance, end trial, switch, refund, cancel) on a journey."""
+    user_id = request.form.get("user", "").strip()
+    user = find_user(user_id=user_id) if user_id else None
+    if user is None:
+        message, error = "No such signup: reload the console.", True
+    else:
+        try:
+            message = actions.run(
+                request.form.get("kind", ""),
+                request.form.get("target", ""),
+                journey(user),
+            )
+            error = False
+        except actions.ActionError as problem:
+            message, error = str(problem), True
+        except stripe_api.StripeError as problem:
+            message = f"Stripe refused: {problem.user_message or problem}"
+            error = True
+    pinned = request.form.get("pinned", "").strip() or None
+    if request.headers.get("HX-Request"):
+        context = live.context(pinned, shown=user_id)
+        status = 200 if not error else 422
+        return render_template(
+            "demo/_live.html",
+            oob=True,
+            message=message,
+            message_error=error,
+            **context,
+        ), status
+    flash(message, "error" if error else "success")
+    return redirect(url_for("demo.console", user=pinned), code=303)
 
 
 @bp.get("/api/journeys")
@@ -114,9 +180,18 @@ def reset():
         return render_template(
             "errors/error.html", code=400, title="Not reset", message=message
         ), 400
-    reset_demo_data()
+    lines = reset_demo_data()
     logout_user()
-    return redirect(url_for("demo.console"), code=303)
+    _new_visitor_session()
+    flash(
+        f"Reset done: every signup, subscription and event deleted, the Stripe sandbox"
+        f" emptied and its catalog recreated ({len(lines)} steps); this browser's"
+        " invite and Cello cookies cleared and its session logged out.",
+        "success",
+    )
+    response = redirect(url_for("demo.console"), code=303)
+    _forget_browser(response)
+    return response
 
 
 @bp.post("/advance")
@@ -150,8 +225,6 @@ def fresh_visit():
         end_sessions(current_user)
     logout_user()
     response = make_response(redirect(target, code=303))
-    session.clear()
-    response.delete_cookie(current_app.config["INVITE_COOKIE_NAME"])
-    for name in CELLO_COOKIES:
-        response.delete_cookie(name)
+    _new_visitor_session()
+    _forget_browser(response)
     return response
