@@ -195,3 +195,25 @@ def test_a_visitor_without_an_invite_pays_full_price_in_the_same_browser(
     assert "No invite" in console.inner_text("#glance-referral")
     on_first_screen(console, "#glance")
     screen(shots, console, "no-invite")
+
+
+def test_the_console_on_a_phone_puts_the_journey_first_and_fits(
+    live_server, new_context, shots
+):
+    visitor = new_context("double").new_page()
+    visitor.goto(live_server.url + "/?ucc=PhoneCode1&productId=moonly.example")
+    visitor.goto(live_server.url + "/signup")
+    sign_up(visitor, "Phil Phone", "phil@example.com")
+    visitor.goto(live_server.url + "/checkout/moonly_starter_monthly")
+    visitor.click("#checkout-submit")
+    visitor.wait_for_url("**/account")
+
+    console = open_console(new_context("double"), live_server, (390, 844))
+    console.locator("#glance-payments").filter(has_text="$9.60").wait_for(timeout=LIVE)
+    console.locator("#cello-events").wait_for(timeout=LIVE)
+    width = console.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways: {width}px wide"
+    glance = console.locator("#glance").bounding_box()
+    invite = console.locator("#invite-builder").bounding_box()
+    assert glance["y"] < invite["y"]  # the journey first, the builder below
+    screen(shots, console, "phone")
