@@ -23,6 +23,10 @@ CAPTURED_BY = {
     "app": "the mobile app sent it at signup (referral_ucc)",
 }
 THREE_D_SECURE_FAILED = "payment_intent_authentication_failure"
+REFUSALS = {
+    THREE_D_SECURE_FAILED: "3-D Secure failed",
+    "subscription_payment_intent_requires_action": "3-D Secure needed: not completed",
+}
 
 
 def _at(timestamp: int | None) -> str | None:
@@ -329,9 +333,7 @@ def _refusals(user: User, data: dict[str, Any]) -> list[Step]:
     return [
         _step(
             "payment-failed",
-            "3-D Secure failed"
-            if row.code == THREE_D_SECURE_FAILED
-            else "Card declined at checkout",
+            REFUSALS.get(row.code or "", "Card declined at checkout"),
             isoformat(row.created_at),
             "failed",
             f"{row.lookup_key}: {row.message} No subscription was created.",
