@@ -18,7 +18,7 @@ INSTALL = ($(BIN)/python -m pip install --quiet uv >/dev/null 2>&1 \
 	&& $(BIN)/uv pip install --quiet --python $(BIN)/python -r $(1)) \
 	|| $(BIN)/python -m pip install --quiet -r $(1)
 
-.PHONY: install install-runtime run test lint typecheck migrate bootstrap clean load bench sandbox storm
+.PHONY: install install-runtime browser-tools run test lint typecheck migrate bootstrap clean load bench sandbox storm
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Moonly needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -66,11 +66,25 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+# The browser tests' accessibility audits inject axe-core into Chromium (never into the
+# app's pages): pinned in tests/browser/package-lock.json, installed here with npm. Under
+# CI a missing npm fails; elsewhere those audits skip, saying how to install it.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser-tools:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) -s --no-print-directory $(AXE); \
+	elif [ -n "$$CI" ]; then echo "npm is missing: CI must install it (apt-get install -y npm)" >&2; exit 1; \
+	else echo "npm not found: the accessibility audits will skip (apt-get install -y npm)"; fi
+
+test: lint typecheck browser-tools
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules
 
 # `make load`: signups (scenarios A and B) and a webhook storm under gunicorn on PostgreSQL
 # (127.0.0.1:5432, databases moonly_load and moonly_load_b); exits 1 on loss, duplicates,
