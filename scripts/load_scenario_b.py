@@ -113,28 +113,11 @@ def check_delivery(
         ).fetchone()
         customers = row[0] if row else 0
     by_status = dict(Counter(e[1] for e in events))
-    attempts = dict(Counter(e[2] for e in events))
-    sent_times = [e[3].timestamp() for e in events if e[3] is not None]
-    last_signup = max((r.done for r in signed.results), default=time.time())
-    lag = (max(sent_times) - last_signup) if sent_times else float("nan")
     with cello.lock:
         accepted = list(cello.accepted)
-        posts, logins, refreshes = cello.event_posts, cello.logins, cello.refreshes
     keys = Counter(key for key, _ in accepted)
     uccs = Counter(body["payload"]["ucc"] for _, body in accepted)
-    worker_log = run.procs.log_text("cello-worker")
-    by_worker = sum(int(n) for n in re.findall(r"^(\d+) sent", worker_log, re.M))
-    print(
-        f"  cello_events: {len(events)}, by status {by_status}, attempts {attempts}",
-        flush=True,
-    )
-    print(
-        f"  delivery lag (last signup answered → last event sent): {lag:.2f} s; "
-        f"stand-in: {len(accepted)} events accepted, {posts} POST /events, "
-        f"{logins} logins, {refreshes} refreshes; worker process sent {by_worker}, "
-        f"web workers {len(accepted) - by_worker}",
-        flush=True,
-    )
+    lag = print_delivery(run, signed, events, cello)
     repeated_keys = [k for k, n in keys.items() if n > 1]
     expected_uccs = {form["ucc"] for form in signed.forms}
     checks.check(
@@ -182,3 +165,34 @@ def check_delivery(
     return ScenarioB(
         signed, len(events), by_status, len(accepted), len(keys), lag, customers
     )
+
+
+def print_delivery(
+    run: Run,
+    signed: Signups,
+    events: list[tuple[Any, ...]],
+    cello: loopback_cello.LoopbackCello,
+) -> float:
+    """Print who sent what, and when; return the delivery lag in seconds."""
+    sent_times = [e[3].timestamp() for e in events if e[3] is not None]
+    last_signup = max((r.done for r in signed.results), default=time.time())
+    lag = (max(sent_times) - last_signup) if sent_times else float("nan")
+    worker_log = run.procs.log_text("cello-worker")
+    by_worker = sum(int(n) for n in re.findall(r"^(\d+) sent", worker_log, re.M))
+    with cello.lock:
+        accepted, posts = len(cello.accepted), cello.event_posts
+        logins, refreshes = cello.logins, cello.refreshes
+    by_status = dict(Counter(e[1] for e in events))
+    attempts = dict(Counter(e[2] for e in events))
+    print(
+        f"  cello_events: {len(events)}, by status {by_status}, attempts {attempts}",
+        flush=True,
+    )
+    print(
+        f"  delivery lag (last signup answered → last event sent): {lag:.2f} s; "
+        f"stand-in: {accepted} events accepted, {posts} POST /events, "
+        f"{logins} logins, {refreshes} refreshes; worker process sent {by_worker}, "
+        f"web workers {accepted - by_worker}",
+        flush=True,
+    )
+    return lag
