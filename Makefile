@@ -100,5 +100,5 @@ storm: install
 
 bench: install
 	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && timeout 300 apt-get install -y -qq wrk) >/dev/null 2>&1 \
-		|| echo "wrk could not be installed: the GET figures use bench.py's Python client"
+		|| echo "wrk could not be installed: the GET figures use the Python client of scripts/traffic.py"
 	$(BIN)/python scripts/bench.py --bin $(BIN)

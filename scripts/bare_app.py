@@ -1,11 +1,11 @@
 """The baseline for `make bench`: a bare Flask app served exactly like Moonly.
 
-    gunicorn bare_app:app --bind 127.0.0.1:PORT --workers 2 --threads 4   (cwd: scripts/)
+    cd scripts && gunicorn bare_app:app --bind 127.0.0.1:PORT --workers 2 --threads 4
 
 GET / answers a small fixed HTML page; POST /hook reads the body and answers 200 JSON.
 """
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 
 app = Flask(__name__)
 
@@ -18,11 +18,11 @@ PAGE = """<!doctype html>
 
 
 @app.get("/")
-def index():
+def index() -> tuple[str, int, dict[str, str]]:
     return PAGE, 200, {"Content-Type": "text/html; charset=utf-8"}
 
 
 @app.post("/hook")
-def hook():
+def hook() -> Response:
     body = request.get_data()
     return jsonify(received=True, bytes=len(body))

@@ -8,23 +8,68 @@ and one Stripe customer with Cello's metadata. Exits 1 on any 5xx, loss or dupli
 
 from __future__ import annotations
 
-import collections
+import os
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
-import _harness as h
-
-sys.path.insert(0, str(h.ROOT))
+import harness
+from signups import signups
 
 ROUNDS, SIGNUPS, CLIENTS = 3, 60, 12
 
 
+def main() -> int:
+    run = harness.start("storm", 600, __doc__ or "")
+    folder = Path(tempfile.mkdtemp(prefix="moonly-storm-"))
+    port = harness.free_port()
+    env = harness.app_env(
+        f"sqlite:///{folder / 'moonly.sqlite3'}",
+        port,
+        MOONLY_ENV="development",
+        STRIPE_SANDBOX_DELIVER="1",
+    )
+    for key in ("STRIPE_SANDBOX", "STRIPE_WEBHOOK_SECRET"):
+        env.pop(key)
+    base = f"http://127.0.0.1:{port}"
+    statuses: Counter[str] = Counter()
+    emails: set[str] = set()
+    try:
+        harness.prepare_database(run.bin, env)
+        flask_run = ("run", "--host", "127.0.0.1", "--port", str(port))
+        server = run.procs.start("flask", harness.flask_cmd(run.bin, *flask_run), env)
+        harness.wait_ready(base, server)
+        print(f"flask run on {base}, SQLite in {folder}")
+        for round_ in range(ROUNDS):
+            sent = signups(base, "storm", SIGNUPS, CLIENTS, start_at=round_ * SIGNUPS)
+            emails |= {form["email"] for form in sent.forms}
+            counts = Counter(str(r.post) for r in sent.results)
+            statuses.update(counts)
+            print(
+                f"round {round_ + 1}: {SIGNUPS} signups from {CLIENTS} clients in "
+                f"{sent.elapsed:.1f} s: {dict(sorted(counts.items()))}"
+            )
+        run.procs.stop(server)
+        problems = check(env, emails)
+    finally:
+        run.procs.stop_all()
+    log = run.procs.log_text("flask")
+    refused = [line for line in log.splitlines() if "Database refused" in line]
+    five = sum(n for s, n in statuses.items() if s.startswith("5"))
+    print(f"5xx: {five}; database refusals logged: {len(refused)}")
+    for line in sorted(set(refused))[:5]:
+        print("  " + line.strip())
+    for problem in problems[:10]:
+        print("  PROBLEM " + problem)
+    print(f"lost or mismatched: {len(problems)} (logs in {run.logs})")
+    return 1 if five or problems or statuses.total() != ROUNDS * SIGNUPS else 0
+
+
 def check(env: dict[str, str], emails: set[str]) -> list[str]:
     """Users, customers and metadata as the app and its sandbox hold them."""
-    import os
-
     os.environ.update(env)
+    sys.path.insert(0, str(harness.ROOT))
     from sqlalchemy import select
 
     from moonly import create_app
@@ -45,7 +90,8 @@ def check(env: dict[str, str], emails: set[str]) -> list[str]:
             if len(customers) != 1:
                 problems.append(f"{email}: {len(customers)} customers")
                 continue
-            meta = customers[0].metadata.to_dict()
+            metadata = customers[0].metadata
+            meta = metadata.to_dict() if metadata else {}
             if (
                 customers[0].id != user.stripe_customer_id
                 or meta.get("new_user_id") != user.public_id
@@ -53,57 +99,6 @@ def check(env: dict[str, str], emails: set[str]) -> list[str]:
             ):
                 problems.append(f"{email}: customer does not match the user")
     return problems
-
-
-def main() -> int:
-    bin_, logs, procs = h.start("storm", 600, __doc__ or "")
-    folder = Path(tempfile.mkdtemp(prefix="moonly-storm-"))
-    port = h.free_port()
-    env = h.app_env(
-        f"sqlite:///{folder / 'moonly.sqlite3'}",
-        port,
-        MOONLY_ENV="development",
-        STRIPE_SANDBOX_DELIVER="1",
-    )
-    for key in ("STRIPE_SANDBOX", "STRIPE_WEBHOOK_SECRET"):
-        env.pop(key)
-    base = f"http://127.0.0.1:{port}"
-    statuses: collections.Counter[str] = collections.Counter()
-    emails: set[str] = set()
-    try:
-        h.prepare_database(bin_, env)
-        server = procs.start(
-            "flask",
-            [str(bin_ / "flask"), "run", "--host", "127.0.0.1", "--port", str(port)],
-            env,
-        )
-        h.wait_ready(base, server)
-        print(f"flask run on {base}, SQLite in {folder}")
-        for round_ in range(ROUNDS):
-            forms, results, elapsed = h.run_signups(
-                base, "storm", SIGNUPS, CLIENTS, start_at=round_ * SIGNUPS
-            )
-            emails |= {f["email"] for f in forms.values()}
-            counts = collections.Counter(str(r["post"]) for r in results.values())
-            statuses.update(counts)
-            print(
-                f"round {round_ + 1}: {SIGNUPS} signups from {CLIENTS} clients in "
-                f"{elapsed:.1f} s: {dict(sorted(counts.items()))}"
-            )
-        procs.stop(server)
-        problems = check(env, emails)
-    finally:
-        procs.stop_all()
-    log = procs.log_text("flask")
-    refused = [line for line in log.splitlines() if "Database refused" in line]
-    five = sum(n for s, n in statuses.items() if s.startswith("5"))
-    print(f"5xx: {five}; database refusals logged: {len(refused)}")
-    for line in sorted(set(refused))[:5]:
-        print("  " + line.strip())
-    for problem in problems[:10]:
-        print("  PROBLEM " + problem)
-    print(f"lost or mismatched: {len(problems)} (logs in {logs})")
-    return 1 if five or problems or sum(statuses.values()) != ROUNDS * SIGNUPS else 0
 
 
 if __name__ == "__main__":
