@@ -28,6 +28,7 @@ from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
 from .portal import PORTAL_ROUTES
 from .promotion_codes import PROMOTION_CODE_ROUTES
+from .routing import PAGING
 from .search import SEARCH_ROUTES
 from .store import API_VERSION, DEFAULT_PUBLIC_URL, Context
 from .test_helpers import TEST_HELPER_ROUTES
@@ -63,7 +64,6 @@ def _route(
     )
 
 
-_LIST = "limit starting_after ending_before"
 ROUTES = [
     # First: `/v1/customers/search` would otherwise read as a customer's id.
     *(_route(*spec) for spec in SEARCH_ROUTES),
@@ -80,7 +80,7 @@ ROUTES = [
         "/v1/products",
         sp.ProductListParams,
         r.list_products,
-        _LIST + " active created ids",
+        PAGING + " active created ids",
     ),
     _route("get", "/v1/products/{id}", sp.ProductRetrieveParams, r.retrieve_product),
     _route(
@@ -103,7 +103,7 @@ ROUTES = [
         "/v1/prices",
         sp.PriceListParams,
         r.list_prices,
-        _LIST + " lookup_keys product active created currency type",
+        PAGING + " lookup_keys product active created currency type",
     ),
     _route("get", "/v1/prices/{id}", sp.PriceRetrieveParams, r.retrieve_price),
     _route(
@@ -122,7 +122,7 @@ ROUTES = [
         "max_redemptions redeem_by metadata",
     ),
     _route(
-        "get", "/v1/coupons", sp.CouponListParams, r.list_coupons, _LIST + " created"
+        "get", "/v1/coupons", sp.CouponListParams, r.list_coupons, PAGING + " created"
     ),
     _route("get", "/v1/coupons/{id}", sp.CouponRetrieveParams, r.retrieve_coupon),
     _route(
@@ -147,7 +147,7 @@ ROUTES = [
         "/v1/customers",
         sp.CustomerListParams,
         customers.list_customers,
-        _LIST + " email created",
+        PAGING + " email created",
     ),
     _route(
         "get",

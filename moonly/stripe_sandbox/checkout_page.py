@@ -7,7 +7,7 @@ challenge page. A second submit of a paid session lands on `success_url` again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
@@ -16,11 +16,8 @@ from . import checkout_sessions as cs
 from .cards import TEST_CARDS
 from .errors import SandboxError
 from .models import SandboxObject
-from .pages import notice, render, transaction
+from .pages import Site, notice, render, transaction
 from .store import Context
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 AUTHENTICATION_FAILED = (
     "We are unable to authenticate your payment method. Please choose a different "
@@ -98,12 +95,10 @@ def _closed(session: dict[str, Any]) -> Response:
     )
 
 
-def respond(
-    sandbox: Sandbox, request: Request, session_id: str, action: str
-) -> Response:
+def respond(site: Site, request: Request, session_id: str, action: str) -> Response:
     """Show the page, pay, or apply a promotion code."""
     try:
-        with transaction(sandbox, request) as ctx:
+        with transaction(site, request) as ctx:
             row = cs.session_row(ctx, session_id, lock=request.method == "POST")
             if request.method != "POST":
                 if action or row.data["status"] != "open":
@@ -124,7 +119,7 @@ def respond(
         if error.status == 404:
             return _not_found()
         raise
-    return _pay(sandbox, request, session_id)
+    return _pay(site, request, session_id)
 
 
 def _not_found() -> Response:
@@ -152,7 +147,7 @@ def _promotion_code(ctx: Context, request: Request, row: SandboxObject) -> Respo
     return redirect(f"{request.script_root}/pay/{row.id}", 303)
 
 
-def _pay(sandbox: Sandbox, request: Request, session_id: str) -> Response:
+def _pay(site: Site, request: Request, session_id: str) -> Response:
     card = request.form.get("card", "pm_card_visa")
     challenge = request.form.get("three_d_secure")
     test_card = TEST_CARDS.get(card)
@@ -160,7 +155,7 @@ def _pay(sandbox: Sandbox, request: Request, session_id: str) -> Response:
         card = "pm_card_visa"
         test_card = TEST_CARDS[card]
     if test_card.requires_action and challenge not in ("complete", "fail"):
-        with transaction(sandbox, request) as ctx:
+        with transaction(site, request) as ctx:
             row = cs.session_row(ctx, session_id)
             return render(
                 "challenge.html",
@@ -175,7 +170,7 @@ def _pay(sandbox: Sandbox, request: Request, session_id: str) -> Response:
         error = AUTHENTICATION_FAILED
     else:
         try:
-            with transaction(sandbox, request) as ctx:
+            with transaction(site, request) as ctx:
                 row = cs.session_row(ctx, session_id, lock=True)
                 url = _success_url(row.data)
                 if row.data["status"] == "complete" and url is not None:
@@ -194,6 +189,6 @@ def _pay(sandbox: Sandbox, request: Request, session_id: str) -> Response:
                     200,
                 )
             return redirect(url, 303)
-    with transaction(sandbox, request) as ctx:
+    with transaction(site, request) as ctx:
         row = cs.session_row(ctx, session_id)
         return _page(ctx, request, row, 402, pay_error=error, chosen=card)

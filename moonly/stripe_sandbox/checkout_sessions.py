@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from stripe.params import checkout as cp
@@ -18,16 +17,15 @@ from stripe.params import checkout as cp
 from . import customers, payment_methods, promotion_codes, subscriptions
 from . import discounts as di
 from .cards import TEST_CARDS
-from .common import Data, Params, missing, ref, require
+from .common import missing, ref, require
 from .errors import SandboxError
 from .expansion import includable
 from .ids import new_id
 from .models import SandboxDelivery, SandboxEvent, SandboxObject
 from .resources import merge_metadata
+from .routing import PAGING, RouteSpec
+from .shapes import Data, Params
 from .store import Context
-
-if TYPE_CHECKING:
-    from .billing_routes import RouteSpec
 
 DAY = 86_400
 _ITEMS = "sandbox_checkout_items"  # hidden rows holding each session's line items
@@ -526,7 +524,6 @@ def _emit_first(ctx: Context, event_type: str, obj: Data, before_ns: int) -> Non
                     delivery.created_ns = before_ns - 1
 
 
-_LIST = "limit starting_after ending_before"
 CHECKOUT_ROUTES: list[RouteSpec] = [
     (
         "post",
@@ -542,7 +539,7 @@ CHECKOUT_ROUTES: list[RouteSpec] = [
         "/v1/checkout/sessions",
         cp.SessionListParams,
         list_sessions,
-        _LIST + " customer status subscription payment_intent created expand",
+        PAGING + " customer status subscription payment_intent created expand",
     ),
     (
         "get",

@@ -16,9 +16,10 @@ import time
 from typing import TypedDict
 
 from . import lifecycle
-from .common import Data, at_subscription_time, missing, set_offset_ns
+from .common import at_subscription_time, missing, set_offset_ns
 from .errors import SandboxError
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
 

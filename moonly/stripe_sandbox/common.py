@@ -9,10 +9,8 @@ from typing import Any
 
 from .errors import SandboxError
 from .models import SandboxObject
+from .shapes import Data, Params
 from .store import Context
-
-Params = dict[str, Any]
-Data = dict[str, Any]
 
 # Stripe's names for objects in "No such …" messages, where they differ from `object`.
 _DISPLAY = {"payment_method": "PaymentMethod", "payment_intent": "payment_intent"}

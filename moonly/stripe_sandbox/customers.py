@@ -11,11 +11,12 @@ from sqlalchemy import select
 from .common import at_subscription_time
 from .errors import SandboxError
 from .ids import new_id
+from .lifecycle import end
 from .models import SandboxObject
 from .payment_methods import set_customer_default
-from .resources import Params, merge_metadata
+from .resources import merge_metadata
+from .shapes import Params
 from .store import Context
-from .subscriptions import end
 
 ENDED = ("canceled", "incomplete_expired")
 

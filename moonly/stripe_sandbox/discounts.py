@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import promotion_codes
-from .common import Data, add_interval, ref
+from .common import add_interval, ref
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
 

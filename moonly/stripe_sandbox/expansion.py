@@ -25,9 +25,9 @@ from stripe._object_classes import OBJECT_CLASSES
 
 from .errors import SandboxError
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
-Data = dict[str, Any]
 Includer = Callable[[Context, Data], Any]
 MAX_DEPTH = 4  # Stripe's limit: `data.payment_intent.customer.default_source`.
 

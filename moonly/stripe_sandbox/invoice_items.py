@@ -7,9 +7,9 @@ import copy
 
 from sqlalchemy import select
 
-from .common import Data
 from .ids import new_id
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
 

@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from . import invoices as inv
 from .cards import TEST_CARDS
-from .common import Data, Params, at_subscription_time, missing
+from .common import at_subscription_time, missing
 from .errors import SandboxError
 from .models import SandboxObject
 from .payment_methods import customer_payment_method, new_card
 from .payments import Attempt, charge_intent
+from .shapes import Data, Params
 from .store import Context
 
 REQUIRES_ACTION = "This invoice requires additional user action before it can be paid."

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from . import discounts as di
 from . import invoice_items as pending_items
-from .common import Data, list_object
+from .common import list_object
 from .ids import new_id
 from .models import SandboxObject
 from .payments import Attempt, pay
+from .shapes import Data
 from .store import Context
 
 RETRY_AFTER = 3 * 86_400  # Stripe's default first retry of a failed renewal.

@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from . import invoices as inv
 from . import prorations
-from .common import Data, add_interval
+from .common import add_interval
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
 EXPIRE_AFTER = 23 * 3600  # an incomplete subscription's first invoice waits 23 hours

@@ -11,13 +11,13 @@ from typing import Any
 
 from stripe import params as sp
 
-from .billing_routes import RouteSpec
-from .common import Data, Params
 from .errors import SandboxError
 from .models import SandboxObject
+from .routing import PAGING, RouteSpec
+from .shapes import Data, Params
 from .store import Context
 
-_LIST = "limit starting_after ending_before created"
+_LIST = PAGING + " created"
 
 
 def _field(*path: str) -> Any:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import copy
 
-from .common import Data, Params, missing
+from .common import missing
 from .errors import SandboxError
 from .invoice_payments import confirm_card, on_invoice_clock, payment_error, settle
 from .models import SandboxObject
 from .payments import charge_intent
+from .shapes import Data, Params
 from .store import Context
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")

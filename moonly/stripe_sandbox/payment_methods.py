@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .cards import TEST_CARDS, Card
-from .common import Data, Params, missing, ref, require
+from .common import missing, ref, require
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
+from .shapes import Data, Params
 from .store import Context
 
 

@@ -8,21 +8,20 @@ cancels, attaching a card and setting it as the customer's default.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from stripe.params import billing_portal as bp
 
 from . import customers, payment_methods, plan_change, subscriptions
-from .common import Data, Params, missing, ref
+from .common import missing, ref
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
+from .routing import PAGING, RouteSpec
+from .shapes import Data, Params
 from .store import Context
-
-if TYPE_CHECKING:
-    from .billing_routes import RouteSpec
 
 LIVE = ("active", "past_due", "trialing", "incomplete")
 # The configuration fields the sandbox acts on; turning on any other is refused.
@@ -427,7 +426,6 @@ def change_card(ctx: Context, session: Data, config: Data, card: str) -> Data:
     return pm
 
 
-_LIST = "limit starting_after ending_before"
 PORTAL_ROUTES: list[RouteSpec] = [
     (
         "post",
@@ -441,7 +439,7 @@ PORTAL_ROUTES: list[RouteSpec] = [
         "/v1/billing_portal/configurations",
         bp.ConfigurationListParams,
         list_configurations,
-        _LIST + " active is_default",
+        PAGING + " active is_default",
     ),
     (
         "get",

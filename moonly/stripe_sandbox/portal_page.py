@@ -7,7 +7,7 @@ is a POST, answered with a redirect back to the page (or the page with the error
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from werkzeug.utils import redirect
@@ -16,11 +16,8 @@ from werkzeug.wrappers import Request, Response
 from . import portal
 from .errors import SandboxError
 from .models import SandboxObject
-from .pages import notice, render, transaction
+from .pages import Site, notice, render, transaction
 from .store import Context
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 # What the page says after each action (only these keys are ever shown).
 DONE = {
@@ -126,14 +123,12 @@ def _act(
     raise SandboxError(400, "Unknown action.")
 
 
-def respond(
-    sandbox: Sandbox, request: Request, session_id: str, action: str
-) -> Response:
+def respond(site: Site, request: Request, session_id: str, action: str) -> Response:
     """Show the portal, or change the subscription or card as the form says."""
     if action:
         return notice("Page not found", "There is no portal page at this address.", 404)
     try:
-        with transaction(sandbox, request) as ctx:
+        with transaction(site, request) as ctx:
             session, config = portal.session_and_config(ctx, session_id)
             if request.method != "POST":
                 return _page(ctx, request, session, config)
@@ -144,10 +139,10 @@ def respond(
             404,
         )
     try:
-        with transaction(sandbox, request) as ctx:
+        with transaction(site, request) as ctx:
             done = _act(ctx, request, session, config)
     except SandboxError as error:
-        with transaction(sandbox, request) as ctx:
+        with transaction(site, request) as ctx:
             return _page(
                 ctx, request, session, config, error.status, error=error.message
             )

@@ -5,20 +5,18 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from stripe import params as sp
 
-from .common import Data, Params, missing, ref
+from .common import missing, ref
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
+from .routing import RouteSpec
+from .shapes import Data, Params
 from .store import Context
-
-if TYPE_CHECKING:
-    from .billing_routes import RouteSpec
 
 _CODE = re.compile(r"^[A-Za-z0-9]{1,500}$")
 FIRST_TIME_ONLY = (

@@ -24,9 +24,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 
 from . import discounts as di
-from .common import Data
 from .invoice_items import proration_item
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
 BEHAVIORS = ("create_prorations", "always_invoice", "none")

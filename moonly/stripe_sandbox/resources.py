@@ -11,10 +11,8 @@ from sqlalchemy import select
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
+from .shapes import Params
 from .store import Context
-
-Params = dict[str, Any]
-
 
 # Stripe's metadata limits (docs.stripe.com/api/metadata).
 METADATA_KEYS = 50

@@ -17,6 +17,8 @@ prefix of another app (werkzeug's DispatcherMiddleware), pass that public addres
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
@@ -25,7 +27,11 @@ from .api import Response, handle
 from .client import Faults, SandboxHTTPClient
 from .database import open_engine
 from .models import Base
+from .server import make_wsgi_app
 from .store import DEFAULT_PUBLIC_URL
+
+if TYPE_CHECKING:  # typeshed's name for a WSGI app, for type checkers alone
+    from _typeshed.wsgi import WSGIApplication
 
 
 class Sandbox:
@@ -84,10 +90,8 @@ class Sandbox:
                 session.execute(delete(table))
             session.commit()
 
-    def wsgi_app(self):  # type: ignore[no-untyped-def]
+    def wsgi_app(self) -> WSGIApplication:
         """The sandbox as a WSGI application serving Stripe's API at `/v1/…`."""
-        from .server import make_wsgi_app
-
         return make_wsgi_app(self)
 
     def dispose(self) -> None:

@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import select
 from stripe import params as sp
 
-from .billing_routes import RouteSpec
-from .common import Data, Params
 from .errors import SandboxError
 from .expansion import includable
 from .models import SandboxObject
+from .routing import RouteSpec
+from .shapes import Data, Params
 from .store import Context, check_limit
 
 MAX_CLAUSES = 10

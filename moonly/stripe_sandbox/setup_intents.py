@@ -15,13 +15,15 @@ from sqlalchemy import select
 from stripe import params as sp
 
 from .cards import card_of
-from .common import Data, Params, missing, ref
+from .common import missing, ref
 from .errors import SandboxError
 from .ids import new_id
 from .invoice_payments import confirm_card
 from .models import SandboxObject
 from .payments import next_action
 from .resources import merge_metadata
+from .routing import PAGING, RouteSpec
+from .shapes import Data, Params
 from .store import Context
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -235,8 +237,7 @@ def list_setup_intents(ctx: Context, params: Params) -> Data:
     return ctx.list("setup_intent", params, *filters, url="/v1/setup_intents")
 
 
-_LIST = "limit starting_after ending_before"
-SETUP_INTENT_ROUTES = [
+SETUP_INTENT_ROUTES: list[RouteSpec] = [
     (
         "post",
         "/v1/setup_intents",
@@ -249,7 +250,7 @@ SETUP_INTENT_ROUTES = [
         "/v1/setup_intents",
         sp.SetupIntentListParams,
         list_setup_intents,
-        _LIST + " customer payment_method",
+        PAGING + " customer payment_method",
     ),
     (
         "get",

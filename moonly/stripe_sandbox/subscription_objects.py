@@ -6,10 +6,11 @@ import copy
 from collections.abc import Callable
 
 from . import discounts as di
-from .common import Data, Params, add_interval, in_list, ref, require
+from .common import add_interval, in_list, ref, require
 from .errors import SandboxError
 from .ids import new_id
 from .resources import merge_metadata
+from .shapes import Data, Params
 from .store import Context
 
 

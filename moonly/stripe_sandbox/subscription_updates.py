@@ -13,10 +13,11 @@ from __future__ import annotations
 from . import invoices as inv
 from . import lifecycle, prorations
 from . import subscription_objects as so
-from .common import Data, Params, in_list
+from .common import in_list
 from .errors import SandboxError
 from .models import SandboxObject
 from .payments import Attempt
+from .shapes import Data, Params
 from .store import Context
 
 PAYMENT_BEHAVIORS = ("allow_incomplete", "error_if_incomplete")

@@ -8,7 +8,7 @@ from . import invoices as inv
 from . import lifecycle, prorations, setup_intents
 from . import subscription_objects as so
 from . import subscription_updates as updates
-from .common import Data, Params, at_subscription_time, missing, ref, require
+from .common import at_subscription_time, missing, ref, require
 from .errors import SandboxError
 from .ids import new_id
 from .lifecycle import end
@@ -16,6 +16,7 @@ from .models import SandboxObject
 from .payment_methods import customer_payment_method
 from .payments import Attempt
 from .resources import merge_metadata
+from .shapes import Data, Params
 from .store import Context
 
 REQUIRES_ACTION = (

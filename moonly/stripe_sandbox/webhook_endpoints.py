@@ -21,16 +21,15 @@ from urllib.parse import urlsplit
 
 from stripe import params as sp
 
-from .billing_routes import RouteSpec
-from .common import Data, Params
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
 from .params import fields_of
 from .resources import merge_metadata
+from .routing import PAGING, RouteSpec
+from .shapes import Data, Params
 from .store import Context
 
-_LIST = "limit starting_after ending_before"
 _LOCAL_HOSTS = ("localhost", "127.0.0.1")
 MAX_ENDPOINTS = 16  # Stripe allows 16 webhook endpoints per account and mode.
 
@@ -195,7 +194,7 @@ WEBHOOK_ENDPOINT_ROUTES: list[RouteSpec] = [
         "/v1/webhook_endpoints",
         sp.WebhookEndpointListParams,
         list_endpoints,
-        _LIST,
+        PAGING,
     ),
     (
         "get",
