@@ -7,7 +7,7 @@ challenge page. A second submit of a paid session lands on `success_url` again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
@@ -17,6 +17,7 @@ from .cards import TEST_CARDS
 from .errors import SandboxError
 from .models import SandboxObject
 from .pages import Site, notice, render, transaction
+from .shapes import Data
 from .store import Context
 
 AUTHENTICATION_FAILED = (
@@ -25,12 +26,26 @@ AUTHENTICATION_FAILED = (
 )
 
 
-def _success_url(session: dict[str, Any]) -> str | None:
+def _success_url(session: Data) -> str | None:
     url = session["success_url"]
     return None if url is None else url.replace("{CHECKOUT_SESSION_ID}", session["id"])
 
 
-def _summary(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
+class Summary(TypedDict):
+    """What the page shows of a session: its items, discount, and what is due."""
+
+    trial_days: int | None
+    items: list[Data]
+    price: Data
+    coupon: Data | None
+    code: str | None
+    full: int  # before the discount
+    due: int  # each period (after a trial: the first one)
+    due_today: int
+    discount: int
+
+
+def _summary(ctx: Context, session: Data) -> Summary:
     """What the page shows: the items, the discount, what is due today and after."""
     items = cs.hidden(ctx, session["id"])["items"]
     coupon = None
@@ -46,18 +61,21 @@ def _summary(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
         "trial_period_days"
     )
     # After a trial, what the first period costs (the session's own total is 0).
-    after = sum(i.get("amount_total", i["amount_subtotal"]) for i in items)
-    return {
-        "trial_days": trial_days,
-        "items": items,
-        "price": items[0]["price"],
-        "coupon": None if coupon is None else coupon.data,
-        "code": code,
-        "full": full,
-        "due": after if trial_days else session["amount_total"],
-        "due_today": session["amount_total"],
-        "discount": full - after,
-    }
+    after = sum(
+        i["amount_total"] if "amount_total" in i else i["amount_subtotal"]
+        for i in items
+    )
+    return Summary(
+        trial_days=trial_days,
+        items=items,
+        price=items[0]["price"],
+        coupon=None if coupon is None else coupon.data,
+        code=code,
+        full=full,
+        due=after if trial_days else session["amount_total"],
+        due_today=session["amount_total"],
+        discount=full - after,
+    )
 
 
 def _page(
@@ -78,7 +96,7 @@ def _page(
     )
 
 
-def _closed(session: dict[str, Any]) -> Response:
+def _closed(session: Data) -> Response:
     if session["status"] == "complete":
         return notice(
             "This payment is complete",

@@ -1,15 +1,16 @@
 """Checkout Sessions in subscription mode: the API, and paying one from its hosted page.
 
-A session's `url` is the sandbox's own payment page (`/pay/<cs_…>`, see checkout_page.py).
-Paying there creates the customer (when none was given), attaches the chosen test card
-and creates the subscription through the same code as `POST /v1/subscriptions`, so the
-same events follow `checkout.session.completed`.
+A session's `url` is the sandbox's own payment page (`/pay/<cs_…>`, see
+checkout_page.py). Paying there creates the customer (when none was given), attaches the
+chosen test card and creates the subscription through the same code as
+`POST /v1/subscriptions`, so the same events follow `checkout.session.completed`.
 """
 
 from __future__ import annotations
 
 import copy
 import time
+from typing import TypedDict
 
 from sqlalchemy import select
 from stripe.params import checkout as cp
@@ -31,6 +32,21 @@ DAY = 86_400
 _ITEMS = "sandbox_checkout_items"  # hidden rows holding each session's line items
 _SUBSCRIPTION_DATA = {"metadata", "description", "trial_period_days"}
 ONE_OF = "You may only specify one of these parameters: {}, {}."
+
+
+class SubscriptionData(TypedDict):
+    """The session's `subscription_data`, for the subscription that paying makes."""
+
+    description: str | None
+    metadata: dict[str, str]
+    trial_period_days: int | None
+
+
+class SessionExtras(TypedDict):
+    """What the page needs of a session and the API never shows."""
+
+    items: list[Data]  # the session's line items (Stripe's `item` objects)
+    subscription_data: SubscriptionData
 
 
 def unsupported(param: str, what: str = "Checkout Sessions") -> SandboxError:
@@ -296,29 +312,28 @@ def create_session(ctx: Context, params: Params) -> Data:
         "url": page_url(ctx, session_id),
         "wallet_options": None,
     }
-    # What the page needs and the API never shows: the items and subscription_data.
+    extras = SessionExtras(
+        items=items,
+        subscription_data=SubscriptionData(
+            description=data.get("description"),
+            metadata=merge_metadata({}, data.get("metadata", {})),
+            trial_period_days=data.get("trial_period_days"),
+        ),
+    )
     ctx.insert(
-        {
-            "id": f"{_ITEMS}_{session_id}",
-            "object": _ITEMS,
-            "items": items,
-            "subscription_data": {
-                "description": data.get("description"),
-                "metadata": merge_metadata({}, data.get("metadata", {})),
-                "trial_period_days": data.get("trial_period_days"),
-            },
-        },
-        silent=True,
+        {"id": f"{_ITEMS}_{session_id}", "object": _ITEMS, **extras}, silent=True
     )
     ctx.insert(session, silent=True)  # Stripe sends no checkout.session.created
     return session
 
 
-def hidden(ctx: Context, session_id: str) -> Data:
+def hidden(ctx: Context, session_id: str) -> SessionExtras:
     """The session's line items and subscription_data, as stored at creation."""
     row = ctx.session.get(SandboxObject, f"{_ITEMS}_{session_id}")
     assert row is not None
-    return row.data
+    return SessionExtras(
+        items=row.data["items"], subscription_data=row.data["subscription_data"]
+    )
 
 
 @includable("checkout.session", "line_items")

@@ -1,4 +1,4 @@
-"""Discounts: a coupon applied to a subscription, and what it takes off each invoice line."""
+"""Discounts: a coupon on a subscription, and what it takes off each invoice line."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def create(
     *,
     promotion_code: str | None = None,
 ) -> Data:
-    """Redeem a coupon on a new subscription (Stripe sends no event of its own for it)."""
+    """Redeem a coupon on a new subscription (Stripe sends no event of its own)."""
     row = ref(ctx, "coupon", coupon_id, param)
     coupon = row.data
     check_coupon(ctx, coupon, param)

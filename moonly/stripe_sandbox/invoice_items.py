@@ -1,5 +1,5 @@
-"""Pending invoice items: proration credits and charges waiting for a subscription's next
-invoice, which takes them as lines of its own."""
+"""Pending invoice items: proration credits and charges waiting for a subscription's
+next invoice, which takes them as lines of its own."""
 
 from __future__ import annotations
 

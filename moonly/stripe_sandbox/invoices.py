@@ -1,4 +1,4 @@
-"""Invoices of subscriptions: building one, finalizing and paying it, reading them back."""
+"""Invoices of subscriptions: building one, finalizing and paying it."""
 
 from __future__ import annotations
 
@@ -332,7 +332,8 @@ def collect(
     confirm: bool = True,
     setup_future_usage: str | None = None,
 ) -> Attempt | None:
-    """Finalize a draft invoice and charge it as Stripe does; store it in its end state."""
+    """Finalize a draft invoice and charge it as Stripe does; store it in its end
+    state."""
     ctx.emit("invoice.created", invoice)
     _finalize(ctx, invoice)
     attempt = None

@@ -71,7 +71,7 @@ def next_items(sub: Data, start: int, anchor: int) -> Data:
 
 
 def ended_discounts(ctx: Context, sub: Data, start: int) -> list[str]:
-    """Discounts over by this period: repeating ones past their end, `once` ones used."""
+    """Discounts over by this period: repeating ones past their end, `once` ones."""
     ended = []
     for discount_id in sub["discounts"]:
         row = ctx.get("discount", discount_id)

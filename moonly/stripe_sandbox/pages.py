@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Request, Response
 
+from .shapes import Data
 from .store import Context
 
 
@@ -63,7 +64,7 @@ def day(ts: int | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%-d %B %Y")
 
 
-def per(price: dict[str, Any]) -> str:
+def per(price: Data) -> str:
     """`month`, `3 months`: a recurring price's period."""
     recurring = price["recurring"]
     count = recurring["interval_count"]

@@ -51,8 +51,8 @@ def _new_price(ctx: Context, sub: Data, price_id: str) -> Data:
     ) != (old["recurring"]["interval"], old["recurring"]["interval_count"]):
         raise SandboxError(
             400,
-            "The Moonly sandbox switches plans only between prices of the same currency "
-            "and billing interval; use Stripe test mode for interval changes.",
+            "The Moonly sandbox switches plans only between prices of the same "
+            "currency and billing interval; use Stripe test mode for interval changes.",
             param="price",
             code="sandbox_unsupported_parameter",
         )

@@ -8,7 +8,6 @@ cancels, attaching a card and setting it as the customer's default.
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from sqlalchemy import select
 from stripe.params import billing_portal as bp
@@ -227,7 +226,7 @@ def update_configuration(ctx: Context, object_id: str, params: Params) -> Data:
     config = row.data
     if (params.get("login_page") or {}).get("enabled"):
         raise _unsupported("login_page[enabled]")
-    changes: dict[str, Any] = {}
+    changes: Data = {}
     if "features" in params:
         changes["features"] = _features(ctx, config["features"], params["features"])
     if "business_profile" in params:
@@ -366,7 +365,7 @@ def _own_subscription(ctx: Context, session: Data, sub_id: str) -> SandboxObject
 
 
 def _feature(config: Data, name: str) -> Data:
-    feature = config["features"][name]
+    feature: Data = config["features"][name]
     if not feature["enabled"]:
         raise SandboxError(403, "The portal's configuration does not allow this.")
     return feature

@@ -1,4 +1,4 @@
-"""Promotion codes: customer-facing codes for a coupon, and the checks before redeeming one."""
+"""Promotion codes: customer-facing codes for a coupon, and the checks on redeeming."""
 
 from __future__ import annotations
 
@@ -80,7 +80,8 @@ def create_promotion_code(ctx: Context, params: Params) -> Data:
     ):
         raise SandboxError.invalid(
             "expires_at",
-            "The promotion code's `expires_at` may not be after the coupon's `redeem_by`.",
+            "The promotion code's `expires_at` may not be after the coupon's "
+            "`redeem_by`.",
         )
     restrictions = params.get("restrictions", {})
     for key in sorted(set(restrictions) - {"first_time_transaction"}):

@@ -8,9 +8,10 @@ In-process, give the SDK its HTTP client::
 Over HTTP, serve `sandbox.wsgi_app()` (`python -m moonly.stripe_sandbox`) and point the
 SDK's `base_addresses={"api": "http://127.0.0.1:12111"}` at it.
 
-The same WSGI app serves the pages a browser visits: hosted Checkout at `/pay/<cs_…>`, the
-customer portal at `/portal/<bps_…>` and 3-D Secure at `/3ds/<pi_…>`. Mounted under a
-prefix of another app (werkzeug's DispatcherMiddleware), pass that public address::
+The same WSGI app serves the pages a browser visits: hosted Checkout at
+`/pay/<cs_…>`, the customer portal at `/portal/<bps_…>` and 3-D Secure at
+`/3ds/<pi_…>`. Mounted under a prefix of another app (werkzeug's
+DispatcherMiddleware), pass that public address::
 
     Sandbox(url, public_url="http://127.0.0.1:5000/_stripe-sandbox")
 """
@@ -80,7 +81,7 @@ class Sandbox:
         return events.Deliverer(self.engine, interval, post)
 
     def backlog(self) -> tuple[int, int | None]:
-        """Deliveries waiting, and the epoch second the oldest one has been due since."""
+        """Deliveries waiting, and the epoch second since which the oldest is due."""
         return events.backlog(self.engine)
 
     def reset(self) -> None:

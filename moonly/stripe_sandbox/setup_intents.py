@@ -109,7 +109,8 @@ def confirm_with(
 
 def create_pending(ctx: Context, sub: Data) -> Data:
     """The `pending_setup_intent` of a subscription with nothing to pay yet (a trial
-    created with `default_incomplete`): its success saves the card on the subscription."""
+    created with `default_incomplete`): its success saves the card on the
+    subscription."""
     intent = _new(ctx, {"usage": "off_session"}, sub["customer"], None)
     ctx.emit("setup_intent.created", intent)
     return _save(ctx, intent)

@@ -49,12 +49,14 @@ KNOWN_EVENT_TYPES = _sdk_event_types()
 def _relaxed(cls: type) -> type:
     """The SDK's params class with `enabled_events` typed as plain strings.
 
-    The SDK types it as a Literal of some 270 names; checked against that, an unknown name
-    would be refused as `enabled_events[0]` with every allowed name listed. Relaxing it lets
-    the handler refuse it as `enabled_events`, naming the unknown event.
+    The SDK types it as a Literal of some 270 names; checked against that, an unknown
+    name would be refused as `enabled_events[0]` with every allowed name listed.
+    Relaxing it lets the handler refuse it as `enabled_events`, naming the unknown
+    event.
     """
     names: Any = list[str]
-    if "enabled_events" not in cls.__required_keys__:  # type: ignore[attr-defined]
+    required: frozenset[str] = getattr(cls, "__required_keys__", frozenset())
+    if "enabled_events" not in required:
         names = NotRequired[names]
     relaxed = type(cls)(
         cls.__name__, (cls,), {"__annotations__": {"enabled_events": names}}
@@ -100,7 +102,8 @@ def _check_events(events: list[str]) -> list[str]:
             raise SandboxError.invalid(
                 "enabled_events",
                 f"Invalid enabled_events: {name!r} is not a known event type. Use "
-                "'*' for every event, or names such as 'customer.subscription.updated'.",
+                "'*' for every event, or names such as "
+                "'customer.subscription.updated'.",
             )
     return list(dict.fromkeys(events))
 
