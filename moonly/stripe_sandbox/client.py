@@ -7,7 +7,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
@@ -135,15 +135,7 @@ class SandboxHTTPClient(HTTPClient):
             )
         return response.body, response.status, CaseInsensitiveDict(response.headers)
 
-    def request_stream(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        post_data: Any = None,
-        *,
-        _usage: list[str] | None = None,
-    ) -> tuple[Any, int, Mapping[str, str]]:
+    def request_stream(self, *args: object, **kwargs: object) -> NoReturn:
         raise NotImplementedError("The sandbox does not stream responses.")
 
     def close(self) -> None:

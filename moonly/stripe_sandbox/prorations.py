@@ -1,4 +1,4 @@
-"""Prorations: what a change in the middle of a period credits and charges, by second.
+"""Prorations: what a change mid-period credits and charges, to the second.
 
 For each subscription item whose price or quantity changes (or that is removed), the
 unused time is credited; for each new or changed item, the time left is charged:

@@ -24,7 +24,6 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from . import events
-from .api import Response, handle
 from .client import Faults, SandboxHTTPClient
 from .database import open_engine
 from .models import Base
@@ -55,18 +54,6 @@ class Sandbox:
         return SandboxHTTPClient(
             self.engine, self.faults, lambda: self.public_url or DEFAULT_PUBLIC_URL
         )
-
-    def handle(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        body: str,
-        headers: dict[str, str],
-        public_url: str | None = None,
-    ) -> Response:
-        base = self.public_url or public_url or DEFAULT_PUBLIC_URL
-        return handle(self.engine, method, path, query, body, headers, base)
 
     def deliver_due(
         self, post: events.Poster = events.post_http

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
@@ -17,20 +17,6 @@ if TYPE_CHECKING:  # typeshed's names for WSGI, which exist for type checkers al
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 MAX_BODY = 1024 * 1024  # far above any Stripe API request
-
-
-class Host(pages.Site, Protocol):
-    """What the HTTP server needs of the sandbox it serves (a `Sandbox` is one)."""
-
-    def handle(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        body: str,
-        headers: dict[str, str],
-        public_url: str | None = None,
-    ) -> api.Response: ...
 
 
 def _error(status: int, message: str) -> Response:
@@ -55,37 +41,38 @@ def _page(site: pages.Site, request: Request) -> Response:
     return respond(site, request, object_id, action)
 
 
-def _api(host: Host, request: Request) -> Response:
+def _api(site: pages.Site, request: Request) -> Response:
     """Answer a Stripe API request."""
     if (request.content_length or 0) > MAX_BODY:
         return _error(413, "The request body is too large.")
     body = request.get_data(cache=False)[: MAX_BODY + 1]
     if len(body) > MAX_BODY:
         return _error(413, "The request body is too large.")
-    answer = host.handle(
+    answer = api.handle(
+        site.engine,
         request.method.lower(),
         request.path,
         request.query_string.decode("latin-1"),
         body.decode("utf-8", "replace"),
         dict(request.headers),
-        public_url=request.host_url.rstrip("/") + request.script_root,
+        pages.public_url(site, request),
     )
     return Response(answer.body, answer.status, answer.headers)
 
 
-def make_wsgi_app(host: Host) -> WSGIApplication:
-    """A WSGI app answering Stripe API requests, and serving the pages, from `host`."""
+def make_wsgi_app(site: pages.Site) -> WSGIApplication:
+    """A WSGI app answering Stripe API requests, and serving the pages, from `site`."""
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         if request.path.startswith(pages.PREFIXES):
-            response = _page(host, request)
+            response = _page(site, request)
         elif not request.path.startswith("/v1/"):
             response = _error(
                 404, f"Unrecognized request URL ({request.method}: {request.path})."
             )
         else:
-            response = _api(host, request)
+            response = _api(site, request)
         return response(environ, start_response)
 
     return app
