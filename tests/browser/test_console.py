@@ -5,6 +5,8 @@ It follows each new signup by itself, shows the journey at a glance on the first
 card, and starts a clean visitor without an invite in the same browser.
 """
 
+from pathlib import Path
+
 import pytest
 
 PASSWORD = "correct horse battery staple"
@@ -37,10 +39,9 @@ def screen(shots, page, label: str) -> None:
     shots.take(page, label)
 
 
-def shots_dir():
-    from conftest import ARTIFACTS
-
-    return ARTIFACTS
+def shots_dir() -> Path:
+    """Where the browser tests' conftest saves screenshots (test-artifacts/)."""
+    return Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
 def open_console(context, live_server, size):
