@@ -60,7 +60,7 @@ def _invite(user: User) -> Step:
             "A direct signup: nothing to attribute.",
         )
     captured = CAPTURED_BY.get(user.ucc_source or "", "unknown")
-    details = {"ucc": user.ucc, "captured by": captured}
+    details: dict[str, str | None] = {"ucc": user.ucc, "captured by": captured}
     if visit is None:
         return _step(
             "invite",
