@@ -28,14 +28,15 @@ def signup():
         ucc, source = resolve_ucc(form.ucc.data)
         try:
             user = sign_up(
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
-                organization=form.organization.data or None,
+                name=form.name.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
+                organization=form.organization.data,
                 referral=Referral(ucc, source, visit_for(ucc)),
             )
         except SignupError as error:
-            getattr(form, error.field).errors.append(error.message)
+            for field, message in error.problems.items():
+                getattr(form, field).errors.append(message)
         else:
             login_user(user)
             flash("Welcome to Moonly! Your account is ready.", "success")
