@@ -12,7 +12,6 @@ from ..accounts.service import (
     sign_up,
 )
 from ..billing.catalog import new_user_offer
-from ..extensions import limiter
 from ..redirects import safe_local_path
 from ..referral import current_invite, resolve_ucc, ucc_from_cookie, visit_for
 from . import bp, devices, limits
@@ -20,7 +19,7 @@ from .forms import LoginForm, PasswordForm, SignupForm
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(limits.setting("RATELIMIT_SIGNUP"), methods=["POST"])
+@limits.signup
 def signup():
     """Create an account, keeping the referral code from the invite link."""
     form = SignupForm()
@@ -52,9 +51,7 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limits.per_address
-@limits.per_pair
-@limits.per_account
+@limits.login
 def login():
     """Log in with email and password."""
     form = LoginForm()
