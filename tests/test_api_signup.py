@@ -6,6 +6,7 @@ from api_client import ApiClient, error_of
 from cello_standin import EVENT_SCHEMA, CelloStandIn
 from helpers import STRONG_PASSWORD, AuthActions, sandbox_objects
 from sqlalchemy import func, select
+from test_faults import refuse_commits as refuse_commits_fixture
 
 from moonly.accounts.models import Organization, User
 from moonly.api.models import ApiToken
@@ -44,6 +45,9 @@ def the_users(app):
 
 def user_organization(user_id):
     return db.session.get(User, user_id).organization.public_id
+
+
+refuse_commits = refuse_commits_fixture  # the database refusing the next commit(s)
 
 
 def counts(app):
@@ -276,3 +280,29 @@ def test_a_body_over_64_kib_is_a_413(app, api):
 def test_the_web_signup_still_records_its_own_source(app, auth):
     auth.signup(ucc="webucc")
     assert the_users(app)[0].ucc_source == "form"
+
+
+# Faults: a user with a token, or nothing.
+
+
+def test_a_database_refusing_the_signup_stores_nothing_and_a_retry_works(
+    app, client, refuse_commits
+):
+    api = ApiClient(client, allow_5xx=True)
+    refuse_commits["left"] = 1
+    response = api.signup(referral_ucc="A1B2C")
+    assert error_of(response) == (503, "unavailable", None)
+    assert "nothing was changed" in response.json["error"]["message"]
+    assert counts(app) == (0, 0, 0, 0, 0)
+    assert api.signup(referral_ucc="A1B2C").status_code == 201
+    assert counts(app) == (1, 0, 1, 0, 1)
+    assert api.get("/me").status_code == 200
+
+
+def test_stripe_down_at_an_app_signup_still_signs_up_and_records_it(app, sandbox):
+    api = ApiClient(app.test_client())
+    sandbox.faults.fail_next(1, "connection")
+    assert api.signup(referral_ucc="A1B2C").status_code == 201
+    (user,) = the_users(app)
+    assert user.stripe_customer_id is None and user.stripe_customer_attempts == 1
+    assert api.get("/me").status_code == 200  # the customer waits for a retry

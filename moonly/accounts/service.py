@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,13 +157,15 @@ def sign_up(
     password: str,
     organization: str | None,
     referral: Referral,
+    in_same_commit: Callable[[User], None] | None = None,
 ) -> User:
     """Check the account rules, create the user (and organization), then report the
     signup for attribution. Every way to sign up (the page, the app's API) comes here.
 
     Scenario A creates the Stripe customer with Cello's metadata now; scenario B queues a
-    signup event for the Cello API in the same transaction as the user. Raises
-    SignupError (EmailTaken for a taken email) with nothing stored.
+    signup event for the Cello API in the same transaction as the user. Whatever
+    `in_same_commit` adds (the app's token) is committed with the user, or not at all.
+    Raises SignupError (EmailTaken for a taken email) with nothing stored.
     """
     name, email = name.strip(), normalize_email(email)
     organization = (organization or "").strip() or None
@@ -184,12 +187,14 @@ def sign_up(
     )
     db.session.add(user)
     scenario_b = current_app.config["MOONLY_REFERRAL_FLOW"] == "customer_at_purchase"
-    if scenario_b and user.ucc:
-        from ..cello.outbox import queue_signup
-
-        db.session.flush()  # the event carries the user's id and signup time
-        queue_signup(user)  # committed with the user, or not at all
     try:
+        db.session.flush()  # what is committed with the user carries its id
+        if scenario_b and user.ucc:
+            from ..cello.outbox import queue_signup
+
+            queue_signup(user)
+        if in_same_commit is not None:
+            in_same_commit(user)
         db.session.commit()
     except IntegrityError:
         # Another signup with this email committed between the check and ours.

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import g, request
 from sqlalchemy import select
@@ -23,28 +22,35 @@ PREFIX = "mly_"  # says what a leaked string is, to a reader and to secret scann
 MAX_LENGTH = 128  # issued tokens have 47 characters
 
 
-@dataclass(frozen=True)
-class Issued:
-    token: str  # shown to the app once; only its digest is kept
-    expires_at: datetime
+class NewToken:
+    """A token for one user: shown to the app once, only its digest is kept."""
+
+    def __init__(self) -> None:
+        self.token = PREFIX + secrets.token_urlsafe(32)
+        self.expires_at = utcnow() + TOKEN_LIFETIME
+
+    def add_for(self, user: User) -> None:
+        """Add it to the session, to be committed (with the new user, at signup)."""
+        db.session.add(
+            ApiToken(
+                user=user,
+                digest=digest(self.token),
+                session_version=user.session_version,
+                expires_at=self.expires_at,
+            )
+        )
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(user: User) -> Issued:
-    """Make a new token for the user and return it; it is never shown again."""
-    token = PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(
-        user=user,
-        digest=digest(token),
-        session_version=user.session_version,
-        expires_at=utcnow() + TOKEN_LIFETIME,
-    )
-    db.session.add(row)
+def issue(user: User) -> NewToken:
+    """Make and commit a new token for the user (a login)."""
+    new = NewToken()
+    new.add_for(user)
     db.session.commit()
-    return Issued(token, row.expires_at)
+    return new
 
 
 def find(token: str) -> ApiToken | None:

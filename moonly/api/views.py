@@ -22,7 +22,7 @@ def _user(user: User) -> dict[str, str | None]:
     }
 
 
-def _token(issued: tokens.Issued) -> dict[str, str | None]:
+def _token(issued: tokens.NewToken) -> dict[str, str | None]:
     return {"token": issued.token, "expires_at": isoformat(issued.expires_at)}
 
 
@@ -39,13 +39,18 @@ def signup():
     body = inputs.json_object()
     fields = inputs.signup_fields(body)
     ucc = inputs.referral_ucc(body)
+    token = tokens.NewToken()
     try:
-        user = sign_up(**fields, referral=Referral(ucc, "app" if ucc else None))
+        user = sign_up(
+            **fields,
+            referral=Referral(ucc, "app" if ucc else None),
+            in_same_commit=token.add_for,  # a user with a token, or neither
+        )
     except EmailTaken as taken:
         raise ApiError(409, "email_taken", taken.message, "email") from None
     except SignupError as error:
         raise ApiError(422, "invalid_field", error.message, error.field) from None
-    return jsonify(user=_user(user), **_token(tokens.issue(user))), 201
+    return jsonify(user=_user(user), **_token(token)), 201
 
 
 @bp.post("/sessions")
