@@ -1,6 +1,7 @@
 """Bearer tokens: login, logout (revocation), expiry, and what ends them."""
 
 import hashlib
+import logging
 from datetime import timedelta
 
 import pytest
@@ -217,3 +218,25 @@ def test_unknown_routes_and_methods_answer_json(api):
     assert "GET" in wrong.headers["Allow"]
     assert error_of(api.get("/signups"))[0] == 405
     assert error_of(api.request("GET", "/me?x=%00"))[:2] == (400, "bad_request")
+
+
+def test_no_token_password_or_jwt_in_the_logs(make_app, caplog):
+    app = make_app(CELLO_PRODUCT_ID="p", CELLO_PRODUCT_SECRET="s" * 64)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="stripe")  # the SDK logs each request here
+    api = ApiClient(app.test_client())
+    signup = api.signup(password="a very private passphrase", referral_ucc="A1B2C")
+    login = api.login(password="a very private passphrase")
+    jwt = api.get("/cello/token").json["token"]
+    api.delete("/sessions/current")
+    api.get("/me", token=signup.json["token"] + "x")  # a bad one is not logged either
+    logged = caplog.text
+    assert logged  # something was logged, so the check below means something
+    for secret in (
+        "a very private passphrase",
+        signup.json["token"],
+        login.json["token"],
+        jwt,
+        "s" * 64,
+    ):
+        assert secret not in logged
