@@ -12,7 +12,6 @@ from ..accounts.service import (
     sign_up,
 )
 from ..billing.catalog import new_user_offer
-from ..extensions import limiter
 from ..redirects import safe_local_path
 from ..referral import current_invite, resolve_ucc, ucc_from_cookie, visit_for
 from . import bp, devices, limits
@@ -20,7 +19,7 @@ from .forms import LoginForm, PasswordForm, SignupForm
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(limits.setting("RATELIMIT_SIGNUP"), methods=["POST"])
+@limits.signup
 def signup():
     """Create an account, keeping the referral code from the invite link."""
     form = SignupForm()
@@ -28,14 +27,15 @@ def signup():
         ucc, source = resolve_ucc(form.ucc.data)
         try:
             user = sign_up(
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
-                organization=form.organization.data or None,
+                name=form.name.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
+                organization=form.organization.data,
                 referral=Referral(ucc, source, visit_for(ucc)),
             )
         except SignupError as error:
-            getattr(form, error.field).errors.append(error.message)
+            for field, message in error.problems.items():
+                getattr(form, field).errors.append(message)
         else:
             login_user(user)
             flash("Welcome to Moonly! Your account is ready.", "success")
@@ -51,9 +51,7 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limits.per_address
-@limits.per_pair
-@limits.per_account
+@limits.login
 def login():
     """Log in with email and password."""
     form = LoginForm()
