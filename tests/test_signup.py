@@ -23,7 +23,7 @@ def only_user(app):
 def test_signup_with_ucc_from_the_form(app, auth, stripe):
     response = auth.signup(ucc="UPobYBDuu0N")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/pricing"  # the plans, one click from paying
     user = only_user(app)
     assert (user.ucc, user.ucc_source) == ("UPobYBDuu0N", "form")
     customer = stripe.v1.customers.retrieve(user.stripe_customer_id)
@@ -199,6 +199,47 @@ def test_login_redirects_only_to_local_pages(client, auth, next_url, location):
     client.post("/logout", data={"csrf_token": _token(client)})
     response = auth.login(next_url=next_url)
     assert response.headers["Location"] == location
+
+
+@pytest.mark.parametrize(
+    ("next_url", "location"),
+    [
+        ("/checkout/moonly_pro_monthly", "/checkout/moonly_pro_monthly"),
+        ("https://evil.example/", "/pricing"),
+        ("//evil.example/", "/pricing"),
+        ("/\\evil.example", "/pricing"),
+        ("javascript:alert(1)", "/pricing"),
+        ("", "/pricing"),
+    ],
+)
+def test_signup_redirects_only_to_local_pages(client, next_url, location):
+    from helpers import STRONG_PASSWORD, csrf_token, hidden_value
+
+    page = client.get("/signup", query_string={"next": next_url})
+    html = page.get_data(as_text=True)
+    assert hidden_value(html, "next") == next_url  # kept by the form, checked on use
+    response = client.post(
+        "/signup",
+        data={
+            "csrf_token": csrf_token(html),
+            "name": "Ana Lima",
+            "email": "ana@example.com",
+            "password": STRONG_PASSWORD,
+            "next": next_url,
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == location
+
+
+def test_login_and_signup_hand_a_local_next_to_each_other(client):
+    target = "/checkout/moonly_pro_monthly"
+    login = client.get(f"/login?next={target}").get_data(as_text=True)
+    assert 'href="/signup?next=/checkout/moonly_pro_monthly"' in login
+    signup = client.get(f"/signup?next={target}").get_data(as_text=True)
+    assert 'href="/login?next=/checkout/moonly_pro_monthly"' in signup
+    elsewhere = client.get("/login?next=https://evil.example/").get_data(as_text=True)
+    assert 'href="/signup">Create an account' in elsewhere  # another site: dropped
 
 
 def test_login_required_page_sends_to_login_with_next(client):

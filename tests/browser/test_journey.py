@@ -26,8 +26,8 @@ def test_invite_link_banner_and_signup_keep_the_ucc_from_getucc(
     sign_up(page, "form@example.com")
     shots.take(page, "signup")
     page.click("#signup-submit")
-    page.wait_for_url("**/account")
-    shots.take(page, "account")
+    page.wait_for_url("**/pricing")
+    shots.take(page, "plans")
     user = live_server.journey("form@example.com")["user"]
     assert (user["ucc"], user["ucc_source"]) == ("UPobYBDuu0N", "form")
 
@@ -40,8 +40,8 @@ def test_signup_works_with_javascript_disabled(live_server, new_context, shots):
     sign_up(page, "nojs@example.com")
     shots.take(page, "signup-nojs")
     page.click("#signup-submit")
-    page.wait_for_url("**/account")
-    shots.take(page, "account-nojs")
+    page.wait_for_url("**/pricing")
+    shots.take(page, "plans-nojs")
     user = live_server.journey("nojs@example.com")["user"]
     assert (user["ucc"], user["ucc_source"]) == ("UPobYBDuu0N", "cookie")
 
@@ -54,10 +54,13 @@ def test_referred_checkout_shows_the_discount_and_a_declined_card_the_error(
     page.goto(live_server.url + "/signup")
     sign_up(page, "buyer@example.com")
     page.click("#signup-submit")
-    page.wait_for_url("**/account")
-    page.goto(live_server.url + "/pricing")
+    page.wait_for_url("**/pricing")  # the plans, straight after signup
     shots.take(page, "pricing")
-    page.goto(live_server.url + "/checkout/moonly_starter_monthly")
+    starter = page.get_by_role("listitem").filter(
+        has=page.get_by_role("heading", name="Starter")
+    )
+    starter.get_by_role("link", name="Choose monthly").click()
+    page.wait_for_url("**/checkout/moonly_starter_monthly")
     assert "$9.60/month for 3 months, then $12.00/month" in page.inner_text(
         "#checkout-summary"
     )
@@ -85,7 +88,7 @@ def test_console_shows_the_journey_and_updates_without_reloading(
     visitor.goto(live_server.url + "/signup")
     sign_up(visitor, "live@example.com")
     visitor.click("#signup-submit")
-    visitor.wait_for_url("**/account")
+    visitor.wait_for_url("**/pricing")
     user_id = live_server.journey("live@example.com")["user"]["id"]
 
     console = new_context("double").new_page()

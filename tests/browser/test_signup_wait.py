@@ -7,7 +7,7 @@ from __future__ import annotations
 from conftest import CELLO_HOSTS, HERE
 from test_journey import INVITE, sign_up
 
-AFTER_SIGNUP = "**/account"
+AFTER_SIGNUP = "**/pricing"
 # Ten minutes: a submit that waited for this timer would never reach the next page.
 TEN_MINUTES = "window.MoonlySignup = {timeoutMs: 600000, maxTimeoutMs: 600000};"
 DOUBLE = (HERE / "cello_attribution_double.js").read_text()
