@@ -23,7 +23,9 @@ def only_user(app):
 def test_signup_with_ucc_from_the_form(app, auth, stripe):
     response = auth.signup(ucc="UPobYBDuu0N")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/pricing"  # the plans, one click from paying
+    assert (
+        response.headers["Location"] == "/pricing"
+    )  # the plans, one click from paying
     user = only_user(app)
     assert (user.ucc, user.ucc_source) == ("UPobYBDuu0N", "form")
     customer = stripe.v1.customers.retrieve(user.stripe_customer_id)

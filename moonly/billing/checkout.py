@@ -133,6 +133,10 @@ class CheckoutError(Exception):
     """A payment that did not go through; the message is safe to show."""
 
 
+class CardRefused(CheckoutError):
+    """The card itself was refused (declined, or it needs 3-D Secure): pick another."""
+
+
 class AlreadySubscribed(Exception):
     pass
 
@@ -206,7 +210,7 @@ def start_subscription(
         db.session.commit()
     except stripe.CardError as error:
         db.session.rollback()
-        raise CheckoutError(_card_message(error)) from None
+        raise CardRefused(_card_message(error)) from None
     except stripe.IdempotencyError:
         db.session.rollback()
         raise CheckoutError(

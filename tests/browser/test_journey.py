@@ -70,7 +70,9 @@ def test_referred_checkout_shows_the_discount_and_a_declined_card_the_error(
     error.wait_for()
     assert "Your card was declined." in error.inner_text()
     shots.take(page, "checkout-declined")
-    page.check("input[value=pm_card_visa]")
+    # The declined card is not kept: the default card is selected again.
+    assert not page.is_checked("input[value=pm_card_chargeDeclined]")
+    assert page.is_checked("input[value=pm_card_visa]")
     page.click("#checkout-submit")
     page.wait_for_url("**/account")
     shots.take(page, "account-subscribed")
