@@ -256,6 +256,23 @@ def test_signup_page_shows_the_offer_to_an_invited_visitor(client, catalog):
     assert 'id="ucc"' in html and 'value="test"' not in html  # the script fills it
 
 
+def test_signup_page_names_the_referrer_of_the_link_opened_before(client, catalog):
+    landing = client.get("/?ucc=test&referrerName=Alice").get_data(as_text=True)
+    assert "Alice invited you: 20 % off your first 3 months" in " ".join(
+        landing.split()
+    )
+    html = client.get("/signup").get_data(as_text=True)  # the invite cookie only
+    assert "Alice invited you: 20 % off your first 3 months" in " ".join(html.split())
+    assert "You were invited" not in html
+
+
+def test_signup_page_escapes_the_remembered_referrer_name(client, catalog):
+    client.get("/", query_string={"ucc": "test", "referrerName": "<b>Eve</b>"})
+    html = client.get("/signup").get_data(as_text=True)
+    assert "&lt;b&gt;Eve&lt;/b&gt; invited you" in html
+    assert "<b>Eve" not in html
+
+
 def test_signup_page_without_invite_shows_no_offer(client, catalog):
     assert "% off" not in client.get("/signup").get_data(as_text=True)
 

@@ -14,7 +14,7 @@ from ..accounts.service import (
 from ..billing.catalog import new_user_offer
 from ..extensions import limiter
 from ..redirects import safe_local_path
-from ..referral import current_invite, resolve_ucc, ucc_from_cookie, visit_for
+from ..referral import current_invite, remembered_invite, resolve_ucc, visit_for
 from . import bp, devices, limits
 from .forms import LoginForm, PasswordForm, SignupForm
 
@@ -47,8 +47,9 @@ def signup():
             response = redirect(target)
             devices.remember(response, user.email)
             return response
-    invite = current_invite()
-    offer = new_user_offer() if invite or ucc_from_cookie() else None
+    # The invite link, or the one this browser opened before (named as on the landing).
+    invite = current_invite() or remembered_invite()
+    offer = new_user_offer() if invite else None
     status = 400 if form.is_submitted() else 200
     login_url = url_for("auth.login", next=safe_local_path(form.next.data))
     return render_template(
