@@ -2,7 +2,7 @@
 
 from collections import OrderedDict
 
-from flask import current_app, render_template, request, session
+from flask import current_app, render_template, request, send_from_directory, session
 from flask_login import current_user
 
 from ..billing.catalog import PLANS, new_user_offer
@@ -61,3 +61,14 @@ def index():
             pages.popitem(last=False)
     # The page differs for a signed-in visitor; say so to caches.
     return current_app.response_class(page, headers=VARY_COOKIE, mimetype="text/html")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Serve the SVG icon where browsers look for one by default."""
+    return send_from_directory(
+        current_app.static_folder or "",
+        "favicon.svg",
+        mimetype="image/svg+xml",
+        max_age=86400,
+    )
