@@ -15,7 +15,7 @@ export FLASK_APP := wsgi:app
 RUN_ENV := MOONLY_ENV=$${MOONLY_ENV:-development}
 # uv installs in seconds; plain pip (set up in the venv then) when uv cannot be had.
 INSTALL = ([ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --python $(BIN)/python -r $(1)) \
-	|| (($(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --upgrade >/dev/null) \
+	|| (($(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --upgrade --default-pip >/dev/null) \
 		&& $(BIN)/python -m pip install --quiet -r $(1))
 
 .PHONY: install install-runtime run urls test lint typecheck migrate bootstrap clean load bench sandbox storm
