@@ -1,8 +1,10 @@
 """The product page, which captures invite links."""
 
 from collections import OrderedDict
+from functools import cache
+from pathlib import Path
 
-from flask import current_app, render_template, request, send_from_directory, session
+from flask import current_app, render_template, request, session
 from flask_login import current_user
 
 from ..billing.catalog import PLANS, new_user_offer
@@ -63,12 +65,21 @@ def index():
     return current_app.response_class(page, headers=VARY_COOKIE, mimetype="text/html")
 
 
+@cache
+def _icon(static_folder: str) -> bytes:
+    return (Path(static_folder) / "favicon.svg").read_bytes()
+
+
 @bp.get("/favicon.ico")
+@bp.get("/favicon.svg")  # registered first: the one url_for builds, for <link rel=icon>
 def favicon():
-    """Serve the SVG icon where browsers look for one by default."""
-    return send_from_directory(
-        current_app.static_folder or "",
-        "favicon.svg",
-        mimetype="image/svg+xml",
-        max_age=86400,
+    """Serve the SVG icon, also where browsers look for one by default.
+
+    From memory, not a file: browsers often drop an icon's request half-way, which
+    the development server answers by leaving the file open."""
+    response = current_app.response_class(
+        _icon(current_app.static_folder or ""), mimetype="image/svg+xml"
     )
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
