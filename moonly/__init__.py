@@ -205,9 +205,11 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from .billing.commands import stripe_cli
     from .cello.commands import cello_cli
+    from .serve import serve_command
 
     app.cli.add_command(stripe_cli)
     app.cli.add_command(cello_cli)
+    app.cli.add_command(serve_command)
 
 
 def mount_sandbox_pages(app: Flask) -> None:

@@ -35,6 +35,8 @@ class SignupForm(FlaskForm):
     )
     # Filled by the page's script from Cello's getUcc(); the server checks it.
     ucc = HiddenField(filters=[_strip], validators=[Optional(), Length(max=256)])
+    # Where to go after signup; only a local path is followed (safe_local_path).
+    next = HiddenField()
 
 
 class LoginForm(FlaskForm):
