@@ -4,6 +4,7 @@ JSON. Signups go through `accounts.sign_up`, like the signup page."""
 from __future__ import annotations
 
 from flask import Response, jsonify
+from flask.typing import ResponseReturnValue
 
 from ..accounts.models import User
 from ..accounts.service import EmailTaken, Referral, SignupError, authenticate, sign_up
@@ -34,7 +35,7 @@ def never_cached(response: Response) -> Response:
 
 @bp.post("/signups")
 @limits.signup
-def signup():
+def signup() -> ResponseReturnValue:
     """Create an account from the app, with the referral code the app was given."""
     body = inputs.json_object()
     fields = inputs.signup_fields(body)
@@ -55,7 +56,7 @@ def signup():
 
 @bp.post("/sessions")
 @limits.login
-def login():
+def login() -> ResponseReturnValue:
     """Log in with email and password; answer a new token."""
     body = inputs.json_object()
     email = inputs.text(body, "email", required=True) or ""
@@ -67,21 +68,21 @@ def login():
 
 
 @bp.delete("/sessions/current")
-def logout():
+def logout() -> ResponseReturnValue:
     """Revoke the token this request carries (the app's other tokens stay)."""
     tokens.revoke(tokens.authenticated())
     return "", 204
 
 
 @bp.get("/me")
-def me():
+def me() -> ResponseReturnValue:
     """The user this token belongs to."""
     return jsonify(user=_user(tokens.authenticated().user))
 
 
 @bp.get("/cello/token")
 @limits.cello_token
-def cello_token():
+def cello_token() -> ResponseReturnValue:
     """The Referral component's token for this user, to boot Cello's mobile SDK."""
     user = tokens.authenticated().user
     if not component.enabled():

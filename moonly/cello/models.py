@@ -9,15 +9,11 @@ from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 
-# pending: to send (now or at next_attempt_at); sent; failed: Cello refused it or we gave
-# up; not_configured: no Cello API credentials, kept until there are some.
-STATUSES = ("pending", "sent", "failed", "not_configured")
 
-
-class CelloEvent(db.Model):
+class CelloEvent(Model):
     __tablename__ = "cello_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,6 +23,8 @@ class CelloEvent(db.Model):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     trigger: Mapped[str] = mapped_column(String(64))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending: to send (now or at next_attempt_at); sent; failed: Cello refused it or
+    # we gave up; not_configured: no Cello API credentials, kept until there are some.
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[int] = mapped_column(BigInteger, index=True)
