@@ -60,9 +60,9 @@ class SQLAlchemy(_SQLAlchemy):
 db = SQLAlchemy(model_class=Base)
 
 # The base class of every table. At run time Flask-SQLAlchemy's `db.Model`: Base's
-# registry and metadata, with Flask-SQLAlchemy's mixins (`query`, bind keys). mypy cannot
-# take a base class from an attribute (`class User(db.Model)` is "not defined" to it), so
-# it checks the models against Base itself.
+# registry and metadata, with Flask-SQLAlchemy's mixins (`query`, bind keys). mypy
+# cannot take a base class from an attribute (`class User(db.Model)` is "not defined"
+# to it), so it checks the models against Base itself.
 if TYPE_CHECKING:
     Model = Base
 else:

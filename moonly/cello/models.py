@@ -1,4 +1,4 @@
-"""The outbox of events for the Cello API, written in the transaction that causes them."""
+"""The outbox of events for the Cello API, written in the transaction causing them."""
 
 from __future__ import annotations
 
