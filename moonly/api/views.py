@@ -59,8 +59,8 @@ def signup() -> ResponseReturnValue:
 def login() -> ResponseReturnValue:
     """Log in with email and password; answer a new token."""
     body = inputs.json_object()
-    email = inputs.text(body, "email", required=True) or ""
-    password = inputs.text(body, "password", required=True) or ""
+    email = inputs.text(body, "email", required=True)
+    password = inputs.text(body, "password", required=True)
     user = authenticate(email, password)
     if user is None:
         raise ApiError(401, "invalid_credentials", "Email or password is incorrect.")
