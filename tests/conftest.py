@@ -89,7 +89,7 @@ def make_app(database_uri):
     yield factory
     for app in apps:
         # Background workers a test's requests started must not outlive it.
-        for name in ("moonly.deliverer", "moonly.cello_dispatcher"):
+        for name in ("moonly.deliverer", "moonly.background"):
             worker = app.extensions.get(name)
             if worker is not None and hasattr(worker, "stop"):
                 worker.stop()
