@@ -11,7 +11,7 @@ from helpers import WEBHOOK_URL, AuthActions, migrate_database, register_endpoin
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from moonly import create_app
+from moonly import caching, create_app
 from moonly.config import database_url
 from moonly.extensions import db
 
@@ -99,6 +99,7 @@ def make_app(database_uri):
         sandbox = app.extensions.get("moonly.stripe_sandbox")
         if sandbox is not None:
             sandbox.dispose()
+    caching.clear()  # the process's caches too: no test sees another's
 
 
 @pytest.fixture
