@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, g, request
 from flask_login import current_user
 from markupsafe import Markup
 
+from . import caching
 from .cello import component
 
 bp = Blueprint("security", __name__)
@@ -37,7 +37,7 @@ STUB_HASH = _sha256(CELLO_ATTRIBUTION_STUB)
 INLINE_STYLES = ("css/moonly.css", "css/demo.css")
 
 
-@cache
+@caching.memoize(None)
 def _inline_style(static_folder: str, name: str) -> tuple[str, str]:
     text = (Path(static_folder) / name).read_text()
     return text, _sha256(text)
