@@ -13,16 +13,21 @@ export HOST PORT
 export FLASK_APP := wsgi:app
 # `make run` is for development: demo endpoints on, sandbox webhooks delivered.
 RUN_ENV := MOONLY_ENV=$${MOONLY_ENV:-development}
-# uv (from PyPI, into the venv) installs in seconds; plain pip when uv cannot be had.
-INSTALL = ($(BIN)/python -m pip install --quiet uv >/dev/null 2>&1 \
-	&& $(BIN)/uv pip install --quiet --python $(BIN)/python -r $(1)) \
-	|| $(BIN)/python -m pip install --quiet -r $(1)
+# uv installs in seconds; plain pip (set up in the venv then) when uv cannot be had.
+INSTALL = ([ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --python $(BIN)/python -r $(1)) \
+	|| (($(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --upgrade --default-pip >/dev/null) \
+		&& $(BIN)/python -m pip install --quiet -r $(1))
 
-.PHONY: install install-runtime browser-tools run test lint typecheck migrate bootstrap clean load bench sandbox storm
+.PHONY: install install-runtime browser-tools run urls test lint typecheck migrate bootstrap clean load bench sandbox storm
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Moonly needs Python 3.11 or newer; set PYTHON=python3.x")'
-	$(PYTHON) -m venv $(VENV)
+	@# No pip in the venv (setting it up takes longer than the whole install with uv):
+	@# uv from PATH, else from PyPI with this Python's own pip.
+	$(PYTHON) -m venv --without-pip $(VENV)
+	@(command -v uv >/dev/null 2>&1 && ln -sf "$$(command -v uv)" $(BIN)/uv) \
+		|| $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check uv >/dev/null 2>&1 \
+		|| echo "uv could not be had: installing with pip"
 
 $(RUNTIME_STAMP): requirements.txt | $(BIN)/python
 	$(call INSTALL,requirements.txt)
@@ -44,10 +49,14 @@ migrate: install-runtime
 bootstrap: migrate
 	$(RUN_ENV) $(BIN)/flask stripe bootstrap
 
-run: bootstrap
+# `make run`: the URLs first, then one process migrates, bootstraps and serves
+# (`flask serve`: `flask db upgrade`, `flask stripe bootstrap` and `flask run` in one).
+run: urls install-runtime
+	$(RUN_ENV) $(BIN)/flask serve --host "$(HOST)" --port "$(PORT)"
+
+urls:
 	@echo "The demo console: http://$(HOST):$(PORT)/demo/"
 	@echo "The storefront:   http://$(HOST):$(PORT)/  (an invite: http://$(HOST):$(PORT)/?ucc=test&productId=test)"
-	$(RUN_ENV) $(BIN)/flask run --host "$(HOST)" --port "$(PORT)"
 
 # `make sandbox`: the offline Stripe over HTTP, for any Stripe SDK or curl, and for the
 # app's real-Stripe code path: STRIPE_SECRET_KEY=sk_test_x \

@@ -114,7 +114,8 @@ def register_template_globals(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth, cello, checkout, health, landing, security, webhooks
+    from . import api, auth, cello, checkout, health, landing, security, webhooks
+    from .api import models as _api_tables  # noqa: F401 - in migrations
     from .billing import models as _billing_tables  # noqa: F401 - in migrations
     from .cello import models as _cello_tables  # noqa: F401 - in migrations
 
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(security.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
     if app.config["MOONLY_DEMO"]:
         from . import demo
 
@@ -157,6 +159,10 @@ def register_errorhandlers(app: Flask) -> None:
     }
 
     def render_error(code: int, message: str | None = None):
+        if request.path.startswith("/api/"):
+            from .api.errors import http_error
+
+            return http_error(code, message)  # {"error": {"code", "message"}}
         title, default = messages.get(code, ("Error", "Something went wrong."))
         if _wants_json():
             return jsonify(error=message or default), code
@@ -199,9 +205,11 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from .billing.commands import stripe_cli
     from .cello.commands import cello_cli
+    from .serve import serve_command
 
     app.cli.add_command(stripe_cli)
     app.cli.add_command(cello_cli)
+    app.cli.add_command(serve_command)
 
 
 def mount_sandbox_pages(app: Flask) -> None:

@@ -4,7 +4,7 @@ For the whole process:
 
 - `memoize(maxsize)`: a function's results by its arguments (cachetools' LRU cache
   behind a lock; `maxsize=None`: unbounded). For what depends on the arguments alone:
-  parsed invite links, cookie headers, the inline stylesheets.
+  parsed invite links, cookie headers, the inline stylesheets, the favicon.
 
 For each app (kept in `app.extensions`, as what they hold depends on its settings):
 

@@ -41,11 +41,17 @@ def clean_ucc(value: object) -> str | None:
 
 
 def clean_name(value: object) -> str | None:
-    """Return a display name with control characters dropped, or None if empty."""
+    """Return a display name with control characters dropped, or None if empty.
+
+    A name longer than 60 characters is cut to 60 with an ellipsis, so a reader
+    sees it was cut; cleaning a cut name again leaves it as it is.
+    """
     if not value or not isinstance(value, str):
         return None
     kept = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C").strip()
-    return kept[:_MAX_NAME] or None
+    if len(kept) > _MAX_NAME:
+        kept = kept[: _MAX_NAME - 1].rstrip() + "\u2026"
+    return kept or None
 
 
 def decode_cello_name(value: str | None) -> str | None:
@@ -162,6 +168,20 @@ def _invite_cookie() -> tuple[str, str]:
 
 def ucc_from_cookie() -> str | None:
     return clean_ucc(_invite_cookie()[0])
+
+
+def remembered_invite() -> Invite | None:
+    """The invite this browser's cookie keeps from the link it opened: the ucc, and
+    the referrer's name when the visit's note holds one."""
+    ucc = ucc_from_cookie()
+    if ucc is None:
+        return None
+    visit = visit_for(ucc) or {}
+    return Invite(
+        ucc=ucc,
+        product_id=visit.get("product_id"),
+        referrer_name=visit.get("referrer_name"),
+    )
 
 
 def resolve_ucc(form_value: str | None) -> tuple[str | None, str | None]:

@@ -17,6 +17,7 @@ from moonly.extensions import db
 
 PG_URL = os.environ.get("DATABASE_URL", "").strip()
 TABLES = (
+    "api_tokens",
     "users",
     "invite_visits",
     "organizations",

@@ -15,6 +15,7 @@ from moonly.billing.catalog import (
     prices,
 )
 from moonly.caching import Refreshed
+from moonly.landing import views as landing_views
 from moonly.landing.views import PAGE_CACHE_SIZE
 
 
@@ -87,10 +88,12 @@ def test_without_the_coupon_readable_there_is_no_offer(app, sandbox):
 
 def test_clear_empties_every_cache(app, client, catalog):
     assert client.get("/?ucc=clear1&referrerName=Alice").status_code == 200
+    assert client.get("/favicon.svg").status_code == 200
     memoized = [
         referral._invite_for_query,
         referral._invite_cookie_header,
         security._inline_style,
+        landing_views._icon,
     ]
     assert all(len(f.cache) for f in memoized)
     with app.app_context():

@@ -19,7 +19,15 @@ def open_portal(client):
 
 def test_bootstrap_configures_the_portal_once(runner, stripe, catalog):
     again = runner.invoke(args=["stripe", "bootstrap"])
-    assert "updated  customer portal configuration" in again.output
+    assert "exists   customer portal configuration" in again.output  # no update sent
+    (configuration,) = stripe.v1.billing_portal.configurations.list().data
+    # Changed in Stripe (say, in the dashboard): the next bootstrap puts it back.
+    stripe.v1.billing_portal.configurations.update(
+        configuration.id,
+        params={"features": {"subscription_cancel": {"mode": "immediately"}}},
+    )
+    restored = runner.invoke(args=["stripe", "bootstrap"])
+    assert "updated  customer portal configuration" in restored.output
     (configuration,) = stripe.v1.billing_portal.configurations.list().data
     features = configuration.features
     assert features.subscription_update.enabled

@@ -36,6 +36,16 @@ def checkout(
     )
 
 
+def checked_cards(html: str) -> list[str]:
+    """The test cards selected on a rendered checkout page."""
+    tags = re.findall(r"<input[^>]*>", html)
+    return [
+        re.search(r'value="([^"]*)"', tag).group(1)
+        for tag in tags
+        if 'name="payment_method"' in tag and re.search(r"\schecked[\s>]", tag)
+    ]
+
+
 def the_user(app):
     with app.app_context():
         return db.session.scalar(select(User))
@@ -160,6 +170,8 @@ def test_failed_payment_leaves_no_subscription_and_lets_the_user_retry(
     text = page_text(response)
     assert message in text
     assert "Nothing was charged" in text
+    # The refused card is no longer selected: the page's default card is.
+    assert checked_cards(response.get_data(as_text=True)) == ["pm_card_visa"]
     user = the_user(app)
     assert stripe_subscriptions(stripe, user.stripe_customer_id) == []
     with app.app_context():
@@ -276,11 +288,13 @@ def test_stripe_outage_message_says_what_happened(
         data={
             "csrf_token": csrf_token(page),
             "attempt": attempt_of(page),
-            "payment_method": "pm_card_visa",
+            "payment_method": "pm_card_mastercard",
         },
     )
     assert response.status_code == 402
     assert message in page_text(response)
+    # Stripe failed, not the card: the visitor's choice stays.
+    assert checked_cards(response.get_data(as_text=True)) == ["pm_card_mastercard"]
     user = the_user(app)
     assert len(stripe_subscriptions(stripe, user.stripe_customer_id)) == subscriptions
     # Trying again is safe either way: one plan in the end.

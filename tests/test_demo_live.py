@@ -179,3 +179,25 @@ def test_the_console_still_works_after_opening_a_new_visitor(client, auth):
         assert response.status_code == 303, response.status_code
         assert response.headers["Location"] == target
     assert client.get("/account").status_code == 302  # logged out
+
+
+def test_an_app_signup_shows_as_one_in_the_console(client):
+    from api_client import ApiClient
+
+    api = ApiClient(client)
+    created = api.post(
+        "/signups",
+        json={
+            "name": "Mo Bile",
+            "email": "mo@example.com",
+            "password": "correct horse battery staple",
+            "referral_ucc": "AppCode123",
+        },
+    )
+    assert created.status_code == 201, created.json
+    html = client.get("/demo/").get_data(as_text=True)
+    assert "Mo Bile</h2>" in html
+    assert 'AppCode123</code> <span class="muted">from the mobile app</span>' in html
+    assert '<span class="tag">app</span>' in html
+    steps = client.get("/demo/api/journey?email=mo@example.com").json["timeline"]
+    assert "the mobile app sent it at signup (referral_ucc)" in steps[0]["summary"]

@@ -110,6 +110,19 @@ def test_banner_escapes_the_referrer_name(client, catalog):
     assert "&lt;script&gt;alert(1)&lt;/script&gt; invited you" in html
 
 
+def test_a_sixty_character_name_is_shown_whole_and_a_longer_one_cut_with_an_ellipsis(
+    client, catalog
+):
+    sixty = "Maximiliane Alexandra von Hohenberg-Schwarzenfeld-Lichtenste"
+    assert len(sixty) == 60
+    html = client.get("/", query_string={"ucc": "test", "referrerName": sixty})
+    assert banner_text(html.get_data(as_text=True)).startswith(f"{sixty} invited you")
+    longer = sixty + "in zu Wittgenstein"
+    html = client.get("/", query_string={"ucc": "tost", "referrerName": longer})
+    cut = sixty[:59] + "\u2026"
+    assert banner_text(html.get_data(as_text=True)).startswith(f"{cut} invited you")
+
+
 def test_banner_without_a_catalog_names_no_discount(client):
     html = client.get("/?ucc=test&referrerName=Alice").get_data(as_text=True)
     assert banner_text(html) == "Alice invited you to Moonly Create your account"

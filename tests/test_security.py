@@ -1,4 +1,5 @@
-"""CSRF everywhere but the webhook, rate limits, the demo password, no secrets in logs."""
+"""CSRF everywhere but the webhook and the app's API, rate limits, the demo password,
+no secrets in logs."""
 
 import base64
 import json
@@ -9,25 +10,45 @@ import stripe as stripe_sdk
 from helpers import AuthActions, csrf_token
 
 from moonly import create_app
-from moonly.extensions import db
+from moonly.extensions import csrf, db
+
+CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def post_routes(app):
+def changing_routes(app):
     for rule in app.url_map.iter_rules():
-        if "POST" in rule.methods and "<" not in rule.rule:
-            yield rule.rule
+        for method in sorted(set(CHANGING) & rule.methods):
+            if "<" not in rule.rule:
+                yield rule.rule, method
 
 
-def test_every_post_route_but_the_webhook_needs_the_csrf_token(app, client):
-    routes = sorted(post_routes(app))
-    assert (
-        "/webhooks/stripe" in routes and "/signup" in routes and "/demo/reset" in routes
-    )
-    for route in routes:
-        response = client.post(route, data={"anything": "x"})
+def test_every_changing_route_but_the_webhook_and_the_api_needs_the_csrf_token(
+    app, client, auth
+):
+    assert {bp.name for bp in csrf._exempt_blueprints} == {"api"}
+    assert csrf._exempt_views == {"moonly.webhooks.views.stripe_webhook"}
+    routes = sorted(changing_routes(app))
+    assert {
+        ("/webhooks/stripe", "POST"),
+        ("/signup", "POST"),
+        ("/demo/reset", "POST"),
+        ("/api/v1/signups", "POST"),
+        ("/api/v1/sessions/current", "DELETE"),
+    } <= set(routes)
+    auth.signup()  # a browser session: a cross-site form would carry its cookie
+    for route, method in routes:
+        response = client.open(route, method=method, data={"anything": "x"})
         text = response.get_data(as_text=True)
         if route == "/webhooks/stripe":
             assert response.status_code == 400 and "Stripe-Signature" in text
+        elif route.startswith("/api/v1/"):
+            # No CSRF token, and no cookie either: a form is not JSON, and without a
+            # bearer token nothing is done.
+            assert response.status_code in (400, 401), route
+            assert response.json["error"]["code"] in (
+                "unsupported_content_type",
+                "missing_token",
+            ), route
         else:
             assert response.status_code == 400, route
             assert "This form expired" in text, route

@@ -23,7 +23,9 @@ def only_user(app):
 def test_signup_with_ucc_from_the_form(app, auth, stripe):
     response = auth.signup(ucc="UPobYBDuu0N")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/account"
+    assert (
+        response.headers["Location"] == "/pricing"
+    )  # the plans, one click from paying
     user = only_user(app)
     assert (user.ucc, user.ucc_source) == ("UPobYBDuu0N", "form")
     customer = stripe.v1.customers.retrieve(user.stripe_customer_id)
@@ -201,6 +203,47 @@ def test_login_redirects_only_to_local_pages(client, auth, next_url, location):
     assert response.headers["Location"] == location
 
 
+@pytest.mark.parametrize(
+    ("next_url", "location"),
+    [
+        ("/checkout/moonly_pro_monthly", "/checkout/moonly_pro_monthly"),
+        ("https://evil.example/", "/pricing"),
+        ("//evil.example/", "/pricing"),
+        ("/\\evil.example", "/pricing"),
+        ("javascript:alert(1)", "/pricing"),
+        ("", "/pricing"),
+    ],
+)
+def test_signup_redirects_only_to_local_pages(client, next_url, location):
+    from helpers import STRONG_PASSWORD, csrf_token, hidden_value
+
+    page = client.get("/signup", query_string={"next": next_url})
+    html = page.get_data(as_text=True)
+    assert hidden_value(html, "next") == next_url  # kept by the form, checked on use
+    response = client.post(
+        "/signup",
+        data={
+            "csrf_token": csrf_token(html),
+            "name": "Ana Lima",
+            "email": "ana@example.com",
+            "password": STRONG_PASSWORD,
+            "next": next_url,
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == location
+
+
+def test_login_and_signup_hand_a_local_next_to_each_other(client):
+    target = "/checkout/moonly_pro_monthly"
+    login = client.get(f"/login?next={target}").get_data(as_text=True)
+    assert 'href="/signup?next=/checkout/moonly_pro_monthly"' in login
+    signup = client.get(f"/signup?next={target}").get_data(as_text=True)
+    assert 'href="/login?next=/checkout/moonly_pro_monthly"' in signup
+    elsewhere = client.get("/login?next=https://evil.example/").get_data(as_text=True)
+    assert 'href="/signup">Create an account' in elsewhere  # another site: dropped
+
+
 def test_login_required_page_sends_to_login_with_next(client):
     response = client.get("/account")
     assert response.status_code == 302
@@ -211,6 +254,23 @@ def test_signup_page_shows_the_offer_to_an_invited_visitor(client, catalog):
     html = client.get("/signup?ucc=test&referrerName=Alice").get_data(as_text=True)
     assert "Alice invited you: 20 % off your first 3 months" in " ".join(html.split())
     assert 'id="ucc"' in html and 'value="test"' not in html  # the script fills it
+
+
+def test_signup_page_names_the_referrer_of_the_link_opened_before(client, catalog):
+    landing = client.get("/?ucc=test&referrerName=Alice").get_data(as_text=True)
+    assert "Alice invited you: 20 % off your first 3 months" in " ".join(
+        landing.split()
+    )
+    html = client.get("/signup").get_data(as_text=True)  # the invite cookie only
+    assert "Alice invited you: 20 % off your first 3 months" in " ".join(html.split())
+    assert "You were invited" not in html
+
+
+def test_signup_page_escapes_the_remembered_referrer_name(client, catalog):
+    client.get("/", query_string={"ucc": "test", "referrerName": "<b>Eve</b>"})
+    html = client.get("/signup").get_data(as_text=True)
+    assert "&lt;b&gt;Eve&lt;/b&gt; invited you" in html
+    assert "<b>Eve" not in html
 
 
 def test_signup_page_without_invite_shows_no_offer(client, catalog):

@@ -43,7 +43,8 @@ class User(UserMixin, db.Model):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     organization: Mapped[Organization | None] = relationship()
 
-    # The referral code (Cello's ucc) and where the server got it: "form" or "cookie".
+    # The referral code (Cello's ucc) and where the server got it: "form" or "cookie"
+    # (the signup page), or "app" (the mobile API).
     ucc: Mapped[str | None] = mapped_column(String(64))
     ucc_source: Mapped[str | None] = mapped_column(String(16))
 

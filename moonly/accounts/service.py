@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +19,8 @@ from .models import Organization, User
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
+MAX_NAME = 120  # names and organizations
+MAX_EMAIL = 254
 _COMMON = {
     "password", "password1", "password12", "password123", "password1234",
     "qwertyuiop", "1234567890", "0123456789", "123456789a", "iloveyou12",
@@ -31,10 +35,19 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 class SignupError(Exception):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+    """A signup refused: what is wrong, by field (the first problem of each)."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        self.field, self.message = next(iter(problems.items()))
+        super().__init__(self.message)
+
+
+class EmailTaken(SignupError):
+    def __init__(self) -> None:
+        super().__init__(
+            {"email": "An account with this email already exists. Log in instead."}
+        )
 
 
 def normalize_email(email: str) -> str:
@@ -68,6 +81,44 @@ def password_problem(password: str, email: str = "") -> str | None:
     return None
 
 
+def email_problem(email: str) -> str | None:
+    """Say what is wrong with a (normalized) email address, or None if it will do."""
+    if not email:
+        return "Enter your email address."
+    if len(email) > MAX_EMAIL:
+        return f"Field cannot be longer than {MAX_EMAIL} characters."
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return "Enter a valid email address, like ana@example.com."
+    return None
+
+
+def _text_problem(value: str) -> str | None:
+    if len(value) > MAX_NAME:
+        return f"Field cannot be longer than {MAX_NAME} characters."
+    return name_problem(value)
+
+
+def signup_problems(
+    *, name: str, email: str, password: str, organization: str | None
+) -> dict[str, str]:
+    """The account rules of every signup (the page, the app's API), by field.
+
+    Takes the values as `sign_up` stores them: name and organization stripped, the
+    email normalized.
+    """
+    problems = {
+        "name": "Tell us your name." if not name else _text_problem(name),
+        "email": email_problem(email),
+        "password": "Choose a password."
+        if not password
+        else password_problem(password, email),
+        "organization": _text_problem(organization) if organization else None,
+    }
+    return {field: problem for field, problem in problems.items() if problem}
+
+
 def email_taken(email: str) -> bool:
     return (
         db.session.scalar(
@@ -80,7 +131,7 @@ def email_taken(email: str) -> bool:
 @dataclass(frozen=True)
 class Referral:
     ucc: str | None
-    source: str | None  # "form", "cookie" or None
+    source: str | None  # "form", "cookie", "app" (the mobile API) or None
     visit: dict[str, Any] | None = (
         None  # the invite-link visit, if this browser made it
     )
@@ -106,41 +157,49 @@ def sign_up(
     password: str,
     organization: str | None,
     referral: Referral,
+    in_same_commit: Callable[[User], None] | None = None,
 ) -> User:
-    """Create the user (and organization), then report the signup for attribution.
+    """Check the account rules, create the user (and organization), then report the
+    signup for attribution. Every way to sign up (the page, the app's API) comes here.
 
     Scenario A creates the Stripe customer with Cello's metadata now; scenario B queues a
-    signup event for the Cello API in the same transaction as the user.
+    signup event for the Cello API in the same transaction as the user. Whatever
+    `in_same_commit` adds (the app's token) is committed with the user, or not at all.
+    Raises SignupError (EmailTaken for a taken email) with nothing stored.
     """
-    email = normalize_email(email)
+    name, email = name.strip(), normalize_email(email)
+    organization = (organization or "").strip() or None
+    problems = signup_problems(
+        name=name, email=email, password=password, organization=organization
+    )
+    if problems:
+        raise SignupError(problems)
     if email_taken(email):
-        raise SignupError(
-            "email", "An account with this email already exists. Log in instead."
-        )
+        raise EmailTaken()
     user = User(
         email=email,
-        name=name.strip(),
+        name=name,
         password_hash=generate_password_hash(password),
-        organization=Organization(name=organization.strip()) if organization else None,
+        organization=Organization(name=organization) if organization else None,
         ucc=referral.ucc,
         ucc_source=referral.source,
         invite_visit=_invite_visit(referral.visit),
     )
     db.session.add(user)
     scenario_b = current_app.config["MOONLY_REFERRAL_FLOW"] == "customer_at_purchase"
-    if scenario_b and user.ucc:
-        from ..cello.outbox import queue_signup
-
-        db.session.flush()  # the event carries the user's id and signup time
-        queue_signup(user)  # committed with the user, or not at all
     try:
+        db.session.flush()  # what is committed with the user carries its id
+        if scenario_b and user.ucc:
+            from ..cello.outbox import queue_signup
+
+            queue_signup(user)
+        if in_same_commit is not None:
+            in_same_commit(user)
         db.session.commit()
     except IntegrityError:
         # Another signup with this email committed between the check and ours.
         db.session.rollback()
-        raise SignupError(
-            "email", "An account with this email already exists. Log in instead."
-        ) from None
+        raise EmailTaken() from None
     if scenario_b:
         from ..cello.outbox import nudge
 

@@ -2,9 +2,9 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional
 
-from ..accounts.service import name_problem, normalize_email, password_problem
+from ..accounts.service import MAX_EMAIL, MAX_NAME, normalize_email
 
 
 def _strip(value: str | None) -> str | None:
@@ -15,49 +15,28 @@ def _email(value: str | None) -> str | None:
     return normalize_email(value) if isinstance(value, str) else value
 
 
-def _visible_text(form, field) -> None:
-    problem = name_problem(field.data or "")
-    if problem:
-        raise ValidationError(problem)
-
-
 class SignupForm(FlaskForm):
+    """The signup page's fields. The account rules are `accounts.service.sign_up`'s,
+    the same for the page and the app's API; the view shows what it refuses."""
+
     name = StringField(
         "Your name",
         filters=[_strip],
-        validators=[
-            InputRequired("Tell us your name."),
-            Length(max=120),
-            _visible_text,
-        ],
+        render_kw={"required": True, "maxlength": MAX_NAME},
     )
     email = EmailField(
         "Work email",
         filters=[_email],
-        validators=[
-            InputRequired("Enter your email address."),
-            Length(max=254),
-            Email(
-                "Enter a valid email address, like ana@example.com.",
-                check_deliverability=False,
-            ),
-        ],
+        render_kw={"required": True, "maxlength": MAX_EMAIL},
     )
-    password = PasswordField(
-        "Password", validators=[InputRequired("Choose a password.")]
-    )
+    password = PasswordField("Password", render_kw={"required": True})
     organization = StringField(
-        "Organization",
-        filters=[_strip],
-        validators=[Optional(), Length(max=120), _visible_text],
+        "Organization", filters=[_strip], render_kw={"maxlength": MAX_NAME}
     )
     # Filled by the page's script from Cello's getUcc(); the server checks it.
     ucc = HiddenField(filters=[_strip], validators=[Optional(), Length(max=256)])
-
-    def validate_password(self, field: PasswordField) -> None:
-        problem = password_problem(field.data or "", self.email.data or "")
-        if problem:
-            raise ValidationError(problem)
+    # Where to go after signup; only a local path is followed (safe_local_path).
+    next = HiddenField()
 
 
 class LoginForm(FlaskForm):

@@ -1,25 +1,20 @@
-"""Login and signup rate limits: slow a guesser down without locking the owner out.
+"""The login and signup pages' rate limits: slow a guesser down without locking the
+owner out. The policy, shared with the app's API, is in `moonly.accounts.limits`.
 
-- Per client address, every login and signup POST (RATELIMIT_LOGIN, RATELIMIT_SIGNUP).
-- Per account *and* address, failed logins only (RATELIMIT_LOGIN_PER_EMAIL): one
-  address guessing one password is slowed; the owner elsewhere is untouched.
-- Per account, failed logins from browsers that never logged in to it
-  (RATELIMIT_LOGIN_PER_ACCOUNT): guessing from many addresses is slowed too, while the
-  owner's own browsers (the device cookie) are exempt, so they always get back in.
+On the pages, a browser that has logged in to an account before (the device cookie)
+is exempt from the account-wide limit, so the owner always gets back in.
 """
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
-from flask_limiter.util import get_remote_address
+from flask import Response, request
 
+from ..accounts import limits as policy
 from ..accounts.service import normalize_email
 from ..extensions import limiter
 from . import devices
 
-
-def setting(name: str):
-    return lambda: current_app.config[name]
+setting = policy.setting
 
 
 def login_email() -> str:
@@ -28,14 +23,6 @@ def login_email() -> str:
 
 def _failed(response: Response) -> bool:
     return response.status_code != 302  # a successful login redirects
-
-
-def _pair_key() -> str:
-    return f"login:{login_email()}:{get_remote_address()}"
-
-
-def _account_key() -> str:
-    return f"login-account:{login_email()}"
 
 
 def _known_device() -> bool:
@@ -47,18 +34,12 @@ ACCOUNT_MESSAGE = (
     "you have used with Moonly before, or wait an hour and try again."
 )
 
+login = policy.login_limits(
+    email=login_email,
+    failed=_failed,
+    known_client=_known_device,
+    account_message=ACCOUNT_MESSAGE,
+)
+signup = policy.signup_per_address
+# Pages that ask for the password again (not logins: counted apart).
 per_address = limiter.limit(setting("RATELIMIT_LOGIN"), methods=["POST"])
-per_pair = limiter.limit(
-    setting("RATELIMIT_LOGIN_PER_EMAIL"),
-    methods=["POST"],
-    key_func=_pair_key,
-    deduct_when=_failed,
-)
-per_account = limiter.limit(
-    setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
-    methods=["POST"],
-    key_func=_account_key,
-    deduct_when=_failed,
-    exempt_when=_known_device,
-    error_message=ACCOUNT_MESSAGE,
-)

@@ -12,48 +12,53 @@ from ..accounts.service import (
     sign_up,
 )
 from ..billing.catalog import new_user_offer
-from ..extensions import limiter
 from ..redirects import safe_local_path
-from ..referral import current_invite, resolve_ucc, ucc_from_cookie, visit_for
+from ..referral import current_invite, remembered_invite, resolve_ucc, visit_for
 from . import bp, devices, limits
 from .forms import LoginForm, PasswordForm, SignupForm
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(limits.setting("RATELIMIT_SIGNUP"), methods=["POST"])
+@limits.signup
 def signup():
     """Create an account, keeping the referral code from the invite link."""
     form = SignupForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         ucc, source = resolve_ucc(form.ucc.data)
         try:
             user = sign_up(
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
-                organization=form.organization.data or None,
+                name=form.name.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
+                organization=form.organization.data,
                 referral=Referral(ucc, source, visit_for(ucc)),
             )
         except SignupError as error:
-            getattr(form, error.field).errors.append(error.message)
+            for field, message in error.problems.items():
+                getattr(form, field).errors.append(message)
         else:
             login_user(user)
-            flash("Welcome to Moonly! Your account is ready.", "success")
-            response = redirect(url_for("checkout.account"))
+            flash("Welcome to Moonly! Your account is ready: pick a plan.", "success")
+            # The plans, one click from paying, unless the visitor was on their way
+            # somewhere on this site (a checkout page that asked them to log in).
+            target = safe_local_path(form.next.data) or url_for("checkout.pricing")
+            response = redirect(target)
             devices.remember(response, user.email)
             return response
-    invite = current_invite()
-    offer = new_user_offer() if invite or ucc_from_cookie() else None
+    # The invite link, or the one this browser opened before (named as on the landing).
+    invite = current_invite() or remembered_invite()
+    offer = new_user_offer() if invite else None
     status = 400 if form.is_submitted() else 200
+    login_url = url_for("auth.login", next=safe_local_path(form.next.data))
     return render_template(
-        "auth/signup.html", form=form, offer=offer, invite=invite
+        "auth/signup.html", form=form, offer=offer, invite=invite, login_url=login_url
     ), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limits.per_address
-@limits.per_pair
-@limits.per_account
+@limits.login
 def login():
     """Log in with email and password."""
     form = LoginForm()
@@ -69,7 +74,8 @@ def login():
             return response
         form.form_errors.append("Email or password is incorrect.")
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/login.html", form=form), status
+    signup_url = url_for("auth.signup", next=safe_local_path(form.next.data))
+    return render_template("auth/login.html", form=form, signup_url=signup_url), status
 
 
 @bp.post("/logout")

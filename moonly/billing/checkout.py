@@ -133,6 +133,10 @@ class CheckoutError(Exception):
     """A payment that did not go through; the message is safe to show."""
 
 
+class CardRefused(CheckoutError):
+    """The card itself was refused (declined, or it needs 3-D Secure): pick another."""
+
+
 class AlreadySubscribed(Exception):
     pass
 
@@ -231,7 +235,7 @@ def start_subscription(
     except stripe.CardError as error:
         db.session.rollback()
         _record_refusal(customer_id, price.lookup_key, error)
-        raise CheckoutError(_card_message(error)) from None
+        raise CardRefused(_card_message(error)) from None
     except stripe.IdempotencyError:
         db.session.rollback()
         raise CheckoutError(

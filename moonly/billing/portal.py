@@ -55,14 +55,39 @@ def moonly_configuration() -> stripe.billing_portal.Configuration | None:
     return None
 
 
+def _covers(actual: object, wanted: object) -> bool:
+    """Whether Stripe's object already holds every value asked for (it adds more)."""
+    if isinstance(wanted, dict):
+        return isinstance(actual, dict) and all(
+            _covers(actual.get(key), value) for key, value in wanted.items()
+        )
+    if isinstance(wanted, list):
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(wanted)
+            and all(_covers(a, w) for a, w in zip(actual, wanted, strict=True))
+        )
+    return actual == wanted
+
+
 def ensure_configuration() -> str:
-    """Create or update the portal configuration (safe to re-run); say which."""
+    """Create the portal configuration, or update it when it differs (safe to re-run);
+    say which."""
     existing = moonly_configuration()
+    params = _params()
+    if existing is not None and _covers(
+        existing.to_dict(), {key: params.get(key) for key in _COMPARED}
+    ):
+        return f"exists   customer portal configuration ({existing.id})"
     saved = stripe_api.save_portal_configuration(
-        existing.id if existing else None, _params()
+        existing.id if existing else None, params
     )
     verb = "updated" if existing else "created"
     return f"{verb}  customer portal configuration ({saved.id})"
+
+
+# What an update would change (save_portal_configuration sends these).
+_COMPARED = ("features", "business_profile", "metadata")
 
 
 def session_url(user: User, return_url: str) -> str | None:

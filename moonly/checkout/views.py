@@ -33,6 +33,7 @@ from ..billing.catalog import (
 )
 from ..billing.checkout import (
     AlreadySubscribed,
+    CardRefused,
     CheckoutError,
     active_subscription,
     cancel_at_period_end,
@@ -142,6 +143,10 @@ def checkout(lookup_key: str):
             )
         except AlreadySubscribed:
             return redirect(url_for("checkout.account"))
+        except CardRefused as failure:
+            error = str(failure)
+            # Not the card that was just refused: the default one, as on a fresh page.
+            form.payment_method.data = form.payment_method.default
         except CheckoutError as failure:
             error = str(failure)
         else:

@@ -52,6 +52,6 @@ def build(args: Mapping[str, str], *, generate: bool = False) -> InviteLink:
     if name:
         query["referrerName"] = name
         query["celloN"] = base64.b64encode(name.encode()).decode()
-    path = url_for("landing.index", **query)
+    path = url_for("landing.index", **query)  # type: ignore[arg-type]
     url = url_for("landing.index", _external=True, **query)
     return InviteLink(name, ucc, product, path, url, None)

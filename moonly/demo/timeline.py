@@ -60,7 +60,7 @@ def _invite(user: User) -> Step:
             "A direct signup: nothing to attribute.",
         )
     captured = CAPTURED_BY.get(user.ucc_source or "", "unknown")
-    details = {"ucc": user.ucc, "captured by": captured}
+    details: dict[str, str | None] = {"ucc": user.ucc, "captured by": captured}
     if visit is None:
         return _step(
             "invite",
@@ -226,7 +226,7 @@ def _subscriptions(user: User, data: dict[str, Any]) -> list[Step]:
 CHECKOUT_TITLES = {
     "complete": ("Paid on Stripe Checkout", "done"),
     "open": ("Stripe Checkout opened, not paid yet", "pending"),
-    "expired": ("Stripe Checkout abandoned (the session expired unpaid)", "failed"),
+    "expired": ("Stripe Checkout expired without payment", "failed"),
 }
 
 
@@ -246,7 +246,12 @@ def _checkout_sessions(data: dict[str, Any]) -> list[Step]:
                 _at(session.get("created")),
                 state,
                 f"{money(session.get('amount_total') or 0)} due today"
-                + (f", {money(discount)} discount" if discount else ""),
+                + (f", {money(discount)} discount" if discount else "")
+                + (
+                    ": abandoned, or replaced by a newer one"
+                    if status == "expired"
+                    else ""
+                ),
                 details={
                     "id": session.get("id"),
                     "status": status,

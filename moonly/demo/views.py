@@ -15,7 +15,9 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..accounts.service import end_sessions
 from ..billing import stripe_api
@@ -26,8 +28,8 @@ from .journey import find_user, journey, journeys
 from .reset import reset_demo_data
 
 
-def _wrong_password(response) -> bool:
-    return response.status_code == 401
+def _wrong_password(response: Response) -> bool:
+    return bool(response.status_code == 401)
 
 
 # Checked before the password: an address that got it wrong too often waits (429).
@@ -37,7 +39,7 @@ limiter.limit(
 
 
 @bp.before_request
-def require_demo_password():
+def require_demo_password() -> ResponseReturnValue | None:
     """With MOONLY_DEMO_PASSWORD set (required in production), ask for it."""
     password = current_app.config.get("MOONLY_DEMO_PASSWORD")
     if not password:
@@ -51,7 +53,7 @@ def require_demo_password():
 
 
 @bp.after_request
-def never_cache(response):
+def never_cache(response: Response) -> Response:
     """The console and its JSON show every signup: never kept by any cache."""
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -74,7 +76,7 @@ def _new_visitor_session() -> None:
         session["csrf_token"] = csrf
 
 
-def _forget_browser(response: Response) -> None:
+def _forget_browser(response: BaseResponse) -> None:
     """Drop this browser's invite cookie and Cello's cookies."""
     response.delete_cookie(current_app.config["INVITE_COOKIE_NAME"])
     for name in CELLO_COOKIES:
@@ -82,7 +84,7 @@ def _forget_browser(response: Response) -> None:
 
 
 @bp.get("/")
-def console():
+def console() -> ResponseReturnValue:
     """The console: an invite-link builder, the followed journey, what Cello sees."""
     sandbox = stripe_api.is_sandbox()
     return render_template(
@@ -95,7 +97,7 @@ def console():
 
 
 @bp.get("/live")
-def live_part():
+def live_part() -> ResponseReturnValue:
     """The live part again when anything changed since `v`; 204 (htmx keeps it) if not."""
     pinned = request.args.get("user", "").strip() or None
     if request.args.get("v") == live.state(pinned).fingerprint:
@@ -105,7 +107,7 @@ def live_part():
 
 
 @bp.get("/invite")
-def invite():
+def invite() -> ResponseReturnValue:
     """The invite link for the builder's fields (htmx swaps it in as they change)."""
     generated = "generate" in request.args
     built = invite_link.build(request.args, generate=generated)
@@ -113,7 +115,7 @@ def invite():
 
 
 @bp.post("/actions")
-def action():
+def action() -> ResponseReturnValue:
     """One lifecycle button (advance, end trial, switch, refund, cancel) on a journey."""
     user_id = request.form.get("user", "").strip()
     user = find_user(user_id=user_id) if user_id else None
@@ -148,13 +150,13 @@ def action():
 
 
 @bp.get("/api/journeys")
-def journeys_api():
+def journeys_api() -> ResponseReturnValue:
     """List every signup, newest first."""
     return jsonify(journeys=journeys())
 
 
 @bp.get("/api/journey")
-def journey_api():
+def journey_api() -> ResponseReturnValue:
     """Return one signup's journey, by `?user=usr_…` or `?email=…`."""
     user_id = request.args.get("user", "").strip()
     email = request.args.get("email", "").strip()
@@ -172,7 +174,7 @@ def _require_sandbox() -> None:
 
 
 @bp.post("/reset")
-def reset():
+def reset() -> ResponseReturnValue:
     """Offline: delete all demo data (after the form's confirmation box)."""
     _require_sandbox()
     if request.form.get("confirm") != "yes":
@@ -195,7 +197,7 @@ def reset():
 
 
 @bp.post("/advance")
-def advance():
+def advance() -> ResponseReturnValue:
     """Offline: move a subscription to its next period (renewal, end of the discount)."""
     _require_sandbox()
     subscription_id = request.form.get("subscription_id", "").strip()
@@ -211,14 +213,14 @@ def advance():
 
 
 @bp.get("/fresh-visit")
-def confirm_fresh_visit():
+def confirm_fresh_visit() -> ResponseReturnValue:
     """Ask before forgetting this browser (a GET never logs anyone out)."""
     target = safe_local_path(request.args.get("to")) or url_for("landing.index")
     return render_template("demo/fresh_visit.html", target=target)
 
 
 @bp.post("/fresh-visit")
-def fresh_visit():
+def fresh_visit() -> ResponseReturnValue:
     """Forget this browser's Moonly session and referral cookies, then open the link."""
     target = safe_local_path(request.form.get("to")) or url_for("landing.index")
     if current_user.is_authenticated:

@@ -1,5 +1,7 @@
 """The product page, which captures invite links."""
 
+from pathlib import Path
+
 from flask import current_app, render_template, request, session
 from flask_login import current_user
 
@@ -55,3 +57,23 @@ def index():
     )
     # The page differs for a signed-in visitor; say so to caches.
     return current_app.response_class(page, headers=VARY_COOKIE, mimetype="text/html")
+
+
+@caching.memoize(None)
+def _icon(static_folder: str) -> bytes:
+    return (Path(static_folder) / "favicon.svg").read_bytes()
+
+
+@bp.get("/favicon.ico")
+@bp.get("/favicon.svg")  # registered first: the one url_for builds, for <link rel=icon>
+def favicon():
+    """Serve the SVG icon, also where browsers look for one by default.
+
+    From memory, not a file: browsers often drop an icon's request half-way, which
+    the development server answers by leaving the file open."""
+    response = current_app.response_class(
+        _icon(current_app.static_folder or ""), mimetype="image/svg+xml"
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response

@@ -5,10 +5,10 @@ in a database of its own (tables created on first use), and serves Stripe's API 
 in-process (an SDK HTTP client) or over HTTP (`python -m moonly.stripe_sandbox`).
 """
 
-from .api import API_VERSION
 from .client import FAULT_KINDS, Faults, SandboxHTTPClient
 from .events import DeliveryReport, Poster, post_http
 from .sandbox import Sandbox
+from .store import API_VERSION
 
 __all__ = [
     "API_VERSION",

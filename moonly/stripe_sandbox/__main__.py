@@ -1,6 +1,7 @@
 """`python -m moonly.stripe_sandbox`: serve the offline Stripe over HTTP.
 
-Any Stripe SDK, or curl, then talks to it as to api.stripe.com, with any `sk_test_…` key:
+Any Stripe SDK, or curl, then talks to it as to api.stripe.com, with any `sk_test_…`
+key:
 
     stripe.StripeClient("sk_test_x", base_addresses={"api": "http://127.0.0.1:12111"})
 """

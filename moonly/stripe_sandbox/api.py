@@ -1,4 +1,4 @@
-"""The sandbox's API: routing, parameter checks, idempotency, Stripe's response shape."""
+"""The sandbox's API: routing, parameter checks, idempotency, Stripe's answers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,9 @@ from .models import SandboxIdempotencyKey
 from .params import check_params, decode_form
 from .portal import PORTAL_ROUTES
 from .promotion_codes import PROMOTION_CODE_ROUTES
+from .routing import PAGING, Handler
 from .search import SEARCH_ROUTES
+from .shapes import Data, Params
 from .store import API_VERSION, DEFAULT_PUBLIC_URL, Context
 from .test_helpers import TEST_HELPER_ROUTES
 from .webhook_endpoints import WEBHOOK_ENDPOINT_ROUTES
@@ -41,7 +42,7 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     params: type
-    handler: Callable[..., dict[str, Any]]
+    handler: Handler
     # The path as Stripe's docs write it, e.g. `/v1/subscriptions/:id`.
     path: str
     # Parameters the sandbox implements; anything else the SDK allows is refused
@@ -50,8 +51,8 @@ class Route:
 
 
 def _route(
-    method: str, path: str, params: type, handler: Callable, implemented: str = ""
-):
+    method: str, path: str, params: type, handler: Handler, implemented: str = ""
+) -> Route:
     regex = re.compile("^" + path.replace("{id}", "(?P<id>[^/]+)") + "$")
     return Route(
         method,
@@ -63,7 +64,6 @@ def _route(
     )
 
 
-_LIST = "limit starting_after ending_before"
 ROUTES = [
     # First: `/v1/customers/search` would otherwise read as a customer's id.
     *(_route(*spec) for spec in SEARCH_ROUTES),
@@ -80,7 +80,7 @@ ROUTES = [
         "/v1/products",
         sp.ProductListParams,
         r.list_products,
-        _LIST + " active created ids",
+        PAGING + " active created ids",
     ),
     _route("get", "/v1/products/{id}", sp.ProductRetrieveParams, r.retrieve_product),
     _route(
@@ -103,7 +103,7 @@ ROUTES = [
         "/v1/prices",
         sp.PriceListParams,
         r.list_prices,
-        _LIST + " lookup_keys product active created currency type",
+        PAGING + " lookup_keys product active created currency type",
     ),
     _route("get", "/v1/prices/{id}", sp.PriceRetrieveParams, r.retrieve_price),
     _route(
@@ -122,7 +122,7 @@ ROUTES = [
         "max_redemptions redeem_by metadata",
     ),
     _route(
-        "get", "/v1/coupons", sp.CouponListParams, r.list_coupons, _LIST + " created"
+        "get", "/v1/coupons", sp.CouponListParams, r.list_coupons, PAGING + " created"
     ),
     _route("get", "/v1/coupons/{id}", sp.CouponRetrieveParams, r.retrieve_coupon),
     _route(
@@ -147,7 +147,7 @@ ROUTES = [
         "/v1/customers",
         sp.CustomerListParams,
         customers.list_customers,
-        _LIST + " email created",
+        PAGING + " email created",
     ),
     _route(
         "get",
@@ -229,9 +229,7 @@ def _fingerprint(method: str, path: str, raw: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _response(
-    status: int, body: dict[str, Any], request_id: str, **extra: str
-) -> Response:
+def _response(status: int, body: Data, request_id: str, **extra: str) -> Response:
     headers = {
         "Content-Type": "application/json",
         "Request-Id": request_id,
@@ -245,9 +243,9 @@ def _replay(saved: SandboxIdempotencyKey, fingerprint: str, key: str) -> Respons
     if saved.fingerprint != fingerprint:
         raise SandboxError(
             400,
-            "Keys for idempotent requests can only be used with the same parameters they "
-            f"were first used with. Try using a key other than '{key}' if you meant to "
-            "execute a different request.",
+            "Keys for idempotent requests can only be used with the same parameters "
+            "they were first used with. Try using a key other than "
+            f"'{key}' if you meant to execute a different request.",
             type="idempotency_error",
         )
     return Response(
@@ -324,7 +322,7 @@ def _execute(
     engine: Engine,
     route: Route,
     object_id: str | None,
-    params: dict[str, Any],
+    params: Params,
     request_id: str,
     key: str | None,
     fingerprint: str,

@@ -6,9 +6,6 @@ turns them into routes beside the catalog's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from stripe import params as sp
 
 from . import (
@@ -20,11 +17,7 @@ from . import (
     setup_intents,
     subscriptions,
 )
-
-_LIST = "limit starting_after ending_before"
-
-# (method, path, params class, handler, implemented parameters)
-RouteSpec = tuple[str, str, type, Callable[..., dict[str, Any]], str]
+from .routing import PAGING, RouteSpec
 
 BILLING_ROUTES: list[RouteSpec] = [
     (
@@ -53,14 +46,14 @@ BILLING_ROUTES: list[RouteSpec] = [
         "/v1/payment_methods",
         sp.PaymentMethodListParams,
         payment_methods.list_payment_methods,
-        _LIST + " customer type",
+        PAGING + " customer type",
     ),
     (
         "get",
         "/v1/customers/{id}/payment_methods",
         sp.CustomerPaymentMethodListParams,
         payment_methods.list_customer_payment_methods,
-        _LIST + " type",
+        PAGING + " type",
     ),
     (
         "post",
@@ -76,7 +69,7 @@ BILLING_ROUTES: list[RouteSpec] = [
         "/v1/subscriptions",
         sp.SubscriptionListParams,
         subscriptions.list_subscriptions,
-        _LIST + " customer status created",
+        PAGING + " customer status created",
     ),
     (
         "get",
@@ -113,7 +106,7 @@ BILLING_ROUTES: list[RouteSpec] = [
         "/v1/invoices",
         sp.InvoiceListParams,
         invoice_api.list_invoices,
-        _LIST + " customer subscription status created",
+        PAGING + " customer subscription status created",
     ),
     (
         "get",
@@ -134,7 +127,7 @@ BILLING_ROUTES: list[RouteSpec] = [
         "/v1/charges",
         sp.ChargeListParams,
         charges.list_charges,
-        _LIST + " customer payment_intent created",
+        PAGING + " customer payment_intent created",
     ),
     ("get", "/v1/charges/{id}", sp.ChargeRetrieveParams, charges.retrieve_charge, ""),
     (

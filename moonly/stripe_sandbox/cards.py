@@ -1,12 +1,12 @@
-"""Stripe's server-side test payment methods (`pm_card_visa`, …) and what each one does."""
+"""Stripe's server-side test payment methods (`pm_card_visa`, …) and what each does."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import SandboxError
+from .shapes import Data
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Card:
 
     @property
     def fingerprint(self) -> str:
-        """Stable per card number, as Stripe's fingerprints are; names the card later."""
+        """Stable per card number, like Stripe's fingerprints; names the card later."""
         return hashlib.sha256(self.test_id.encode()).hexdigest()[:16]
 
 
@@ -88,6 +88,6 @@ TEST_CARDS = {card.test_id: card for card in _CARDS}
 _BY_FINGERPRINT = {card.fingerprint: card for card in _CARDS}
 
 
-def card_of(payment_method: dict[str, Any]) -> Card:
+def card_of(payment_method: Data) -> Card:
     """The test card a stored payment method was made from."""
     return _BY_FINGERPRINT[payment_method["card"]["fingerprint"]]

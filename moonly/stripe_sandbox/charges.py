@@ -6,12 +6,13 @@ import copy
 
 from sqlalchemy import select
 
-from .common import Data, Params, list_object, missing, ref
+from .common import list_object, missing, ref
 from .errors import SandboxError
 from .expansion import includable
 from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
+from .shapes import Data, Params
 from .store import Context
 
 

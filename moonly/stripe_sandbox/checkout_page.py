@@ -7,7 +7,7 @@ challenge page. A second submit of a paid session lands on `success_url` again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypedDict
 
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
@@ -16,11 +16,9 @@ from . import checkout_sessions as cs
 from .cards import TEST_CARDS
 from .errors import SandboxError
 from .models import SandboxObject
-from .pages import notice, render, transaction
+from .pages import Site, notice, render, transaction
+from .shapes import Data
 from .store import Context
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 AUTHENTICATION_FAILED = (
     "We are unable to authenticate your payment method. Please choose a different "
@@ -28,12 +26,26 @@ AUTHENTICATION_FAILED = (
 )
 
 
-def _success_url(session: dict[str, Any]) -> str | None:
+def _success_url(session: Data) -> str | None:
     url = session["success_url"]
     return None if url is None else url.replace("{CHECKOUT_SESSION_ID}", session["id"])
 
 
-def _summary(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
+class Summary(TypedDict):
+    """What the page shows of a session: its items, discount, and what is due."""
+
+    trial_days: int | None
+    items: list[Data]
+    price: Data
+    coupon: Data | None
+    code: str | None
+    full: int  # before the discount
+    due: int  # each period (after a trial: the first one)
+    due_today: int
+    discount: int
+
+
+def _summary(ctx: Context, session: Data) -> Summary:
     """What the page shows: the items, the discount, what is due today and after."""
     items = cs.hidden(ctx, session["id"])["items"]
     coupon = None
@@ -49,18 +61,21 @@ def _summary(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
         "trial_period_days"
     )
     # After a trial, what the first period costs (the session's own total is 0).
-    after = sum(i.get("amount_total", i["amount_subtotal"]) for i in items)
-    return {
-        "trial_days": trial_days,
-        "items": items,
-        "price": items[0]["price"],
-        "coupon": None if coupon is None else coupon.data,
-        "code": code,
-        "full": full,
-        "due": after if trial_days else session["amount_total"],
-        "due_today": session["amount_total"],
-        "discount": full - after,
-    }
+    after = sum(
+        i["amount_total"] if "amount_total" in i else i["amount_subtotal"]
+        for i in items
+    )
+    return Summary(
+        trial_days=trial_days,
+        items=items,
+        price=items[0]["price"],
+        coupon=None if coupon is None else coupon.data,
+        code=code,
+        full=full,
+        due=after if trial_days else session["amount_total"],
+        due_today=session["amount_total"],
+        discount=full - after,
+    )
 
 
 def _page(
@@ -81,7 +96,7 @@ def _page(
     )
 
 
-def _closed(session: dict[str, Any]) -> Response:
+def _closed(session: Data) -> Response:
     if session["status"] == "complete":
         return notice(
             "This payment is complete",
@@ -98,12 +113,10 @@ def _closed(session: dict[str, Any]) -> Response:
     )
 
 
-def respond(
-    sandbox: Sandbox, request: Request, session_id: str, action: str
-) -> Response:
+def respond(site: Site, request: Request, session_id: str, action: str) -> Response:
     """Show the page, pay, or apply a promotion code."""
     try:
-        with transaction(sandbox, request) as ctx:
+        with transaction(site, request) as ctx:
             row = cs.session_row(ctx, session_id, lock=request.method == "POST")
             if request.method != "POST":
                 if action or row.data["status"] != "open":
@@ -124,7 +137,7 @@ def respond(
         if error.status == 404:
             return _not_found()
         raise
-    return _pay(sandbox, request, session_id)
+    return _pay(site, request, session_id)
 
 
 def _not_found() -> Response:
@@ -152,7 +165,7 @@ def _promotion_code(ctx: Context, request: Request, row: SandboxObject) -> Respo
     return redirect(f"{request.script_root}/pay/{row.id}", 303)
 
 
-def _pay(sandbox: Sandbox, request: Request, session_id: str) -> Response:
+def _pay(site: Site, request: Request, session_id: str) -> Response:
     card = request.form.get("card", "pm_card_visa")
     challenge = request.form.get("three_d_secure")
     test_card = TEST_CARDS.get(card)
@@ -160,7 +173,7 @@ def _pay(sandbox: Sandbox, request: Request, session_id: str) -> Response:
         card = "pm_card_visa"
         test_card = TEST_CARDS[card]
     if test_card.requires_action and challenge not in ("complete", "fail"):
-        with transaction(sandbox, request) as ctx:
+        with transaction(site, request) as ctx:
             row = cs.session_row(ctx, session_id)
             return render(
                 "challenge.html",
@@ -175,7 +188,7 @@ def _pay(sandbox: Sandbox, request: Request, session_id: str) -> Response:
         error = AUTHENTICATION_FAILED
     else:
         try:
-            with transaction(sandbox, request) as ctx:
+            with transaction(site, request) as ctx:
                 row = cs.session_row(ctx, session_id, lock=True)
                 url = _success_url(row.data)
                 if row.data["status"] == "complete" and url is not None:
@@ -194,6 +207,6 @@ def _pay(sandbox: Sandbox, request: Request, session_id: str) -> Response:
                     200,
                 )
             return redirect(url, 303)
-    with transaction(sandbox, request) as ctx:
+    with transaction(site, request) as ctx:
         row = cs.session_row(ctx, session_id)
         return _page(ctx, request, row, 402, pay_error=error, chosen=card)

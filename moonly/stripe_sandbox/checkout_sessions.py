@@ -1,16 +1,16 @@
 """Checkout Sessions in subscription mode: the API, and paying one from its hosted page.
 
-A session's `url` is the sandbox's own payment page (`/pay/<cs_…>`, see checkout_page.py).
-Paying there creates the customer (when none was given), attaches the chosen test card
-and creates the subscription through the same code as `POST /v1/subscriptions`, so the
-same events follow `checkout.session.completed`.
+A session's `url` is the sandbox's own payment page (`/pay/<cs_…>`, see
+checkout_page.py). Paying there creates the customer (when none was given), attaches the
+chosen test card and creates the subscription through the same code as
+`POST /v1/subscriptions`, so the same events follow `checkout.session.completed`.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from typing import TYPE_CHECKING
+from typing import TypedDict
 
 from sqlalchemy import select
 from stripe.params import checkout as cp
@@ -18,21 +18,35 @@ from stripe.params import checkout as cp
 from . import customers, payment_methods, promotion_codes, subscriptions
 from . import discounts as di
 from .cards import TEST_CARDS
-from .common import Data, Params, missing, ref, require
+from .common import missing, ref, require
 from .errors import SandboxError
 from .expansion import includable
 from .ids import new_id
 from .models import SandboxDelivery, SandboxEvent, SandboxObject
 from .resources import merge_metadata
+from .routing import PAGING, RouteSpec
+from .shapes import Data, Params
 from .store import Context
-
-if TYPE_CHECKING:
-    from .billing_routes import RouteSpec
 
 DAY = 86_400
 _ITEMS = "sandbox_checkout_items"  # hidden rows holding each session's line items
 _SUBSCRIPTION_DATA = {"metadata", "description", "trial_period_days"}
 ONE_OF = "You may only specify one of these parameters: {}, {}."
+
+
+class SubscriptionData(TypedDict):
+    """The session's `subscription_data`, for the subscription that paying makes."""
+
+    description: str | None
+    metadata: dict[str, str]
+    trial_period_days: int | None
+
+
+class SessionExtras(TypedDict):
+    """What the page needs of a session and the API never shows."""
+
+    items: list[Data]  # the session's line items (Stripe's `item` objects)
+    subscription_data: SubscriptionData
 
 
 def unsupported(param: str, what: str = "Checkout Sessions") -> SandboxError:
@@ -298,29 +312,28 @@ def create_session(ctx: Context, params: Params) -> Data:
         "url": page_url(ctx, session_id),
         "wallet_options": None,
     }
-    # What the page needs and the API never shows: the items and subscription_data.
+    extras = SessionExtras(
+        items=items,
+        subscription_data=SubscriptionData(
+            description=data.get("description"),
+            metadata=merge_metadata({}, data.get("metadata", {})),
+            trial_period_days=data.get("trial_period_days"),
+        ),
+    )
     ctx.insert(
-        {
-            "id": f"{_ITEMS}_{session_id}",
-            "object": _ITEMS,
-            "items": items,
-            "subscription_data": {
-                "description": data.get("description"),
-                "metadata": merge_metadata({}, data.get("metadata", {})),
-                "trial_period_days": data.get("trial_period_days"),
-            },
-        },
-        silent=True,
+        {"id": f"{_ITEMS}_{session_id}", "object": _ITEMS, **extras}, silent=True
     )
     ctx.insert(session, silent=True)  # Stripe sends no checkout.session.created
     return session
 
 
-def hidden(ctx: Context, session_id: str) -> Data:
+def hidden(ctx: Context, session_id: str) -> SessionExtras:
     """The session's line items and subscription_data, as stored at creation."""
     row = ctx.session.get(SandboxObject, f"{_ITEMS}_{session_id}")
     assert row is not None
-    return row.data
+    return SessionExtras(
+        items=row.data["items"], subscription_data=row.data["subscription_data"]
+    )
 
 
 @includable("checkout.session", "line_items")
@@ -526,7 +539,6 @@ def _emit_first(ctx: Context, event_type: str, obj: Data, before_ns: int) -> Non
                     delivery.created_ns = before_ns - 1
 
 
-_LIST = "limit starting_after ending_before"
 CHECKOUT_ROUTES: list[RouteSpec] = [
     (
         "post",
@@ -542,7 +554,7 @@ CHECKOUT_ROUTES: list[RouteSpec] = [
         "/v1/checkout/sessions",
         cp.SessionListParams,
         list_sessions,
-        _LIST + " customer status subscription payment_intent created expand",
+        PAGING + " customer status subscription payment_intent created expand",
     ),
     (
         "get",

@@ -1,4 +1,4 @@
-"""A `stripe.HTTPClient` that answers the real SDK from the sandbox instead of the network."""
+"""A `stripe.HTTPClient` that answers the real SDK from the sandbox, not the network."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
@@ -35,7 +35,9 @@ class Faults:
         self._random = random.Random()  # noqa: S311 - fault injection, not security
 
     def set_rates(self, seed: int | None = None, **rates: float) -> None:
-        """Fail this share of requests, e.g. `set_rates(server_error=0.3, lost_response=0.1)`."""
+        """Fail this share of requests.
+
+        For example `set_rates(server_error=0.3, lost_response=0.1)`."""
         unknown = set(rates) - set(FAULT_KINDS)
         if unknown:
             raise ValueError(f"kinds must be among {FAULT_KINDS}")
@@ -46,9 +48,9 @@ class Faults:
     def fail_next(
         self, count: int = 1, kind: str = "connection", after: int = 0
     ) -> None:
-        """Fail `count` requests, once `after` more have gone through: before Stripe sees
-        them ("connection"), after Stripe did the work but before the answer arrived
-        ("lost_response"), or with a 500 from Stripe ("server_error")."""
+        """Fail `count` requests, once `after` more have gone through: before Stripe
+        sees them ("connection"), after Stripe did the work but before the answer
+        arrived ("lost_response"), or with a 500 from Stripe ("server_error")."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {FAULT_KINDS}")
         with self._lock:
@@ -133,7 +135,7 @@ class SandboxHTTPClient(HTTPClient):
             )
         return response.body, response.status, CaseInsensitiveDict(response.headers)
 
-    def request_stream(self, method, url, headers, post_data=None, *, _usage=None):
+    def request_stream(self, *args: object, **kwargs: object) -> NoReturn:
         raise NotImplementedError("The sandbox does not stream responses.")
 
     def close(self) -> None:

@@ -16,9 +16,10 @@ import time
 from typing import TypedDict
 
 from . import lifecycle
-from .common import Data, at_subscription_time, missing, set_offset_ns
+from .common import at_subscription_time, missing, set_offset_ns
 from .errors import SandboxError
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
 
@@ -26,7 +27,9 @@ class AdvanceParams(TypedDict, total=False):
     seconds: int
 
 
-def advance_subscription(ctx: Context, subscription_id: str, params: Data) -> Data:
+def advance_subscription(
+    ctx: Context, subscription_id: str, params: AdvanceParams
+) -> Data:
     """Without `seconds`: move the subscription to the next thing that happens to it
     (its renewal, the end of its trial, its cancellation or expiry) and return the new
     invoice, or the subscription when no invoice was made. With `seconds`: move its

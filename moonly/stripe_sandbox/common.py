@@ -9,10 +9,8 @@ from typing import Any
 
 from .errors import SandboxError
 from .models import SandboxObject
+from .shapes import Data, Params
 from .store import Context
-
-Params = dict[str, Any]
-Data = dict[str, Any]
 
 # Stripe's names for objects in "No such …" messages, where they differ from `object`.
 _DISPLAY = {"payment_method": "PaymentMethod", "payment_intent": "payment_intent"}
@@ -49,7 +47,8 @@ def require(params: Params, name: str) -> Any:
 
 
 def add_interval(ts: int, interval: str, count: int, anchor: int) -> int:
-    """`ts` moved on by `count` intervals, keeping the anchor's day of month like Stripe."""
+    """`ts` moved on by `count` intervals, keeping the anchor's day of month as Stripe
+    does."""
     if interval == "day":
         return ts + count * 86_400
     if interval == "week":
@@ -58,7 +57,8 @@ def add_interval(ts: int, interval: str, count: int, anchor: int) -> int:
     start = datetime.fromtimestamp(ts, UTC)
     year, month = divmod(start.month - 1 + months, 12)
     year += start.year
-    # Jan 31 → Feb 28 → Mar 31: clamp to the month's length, then return to the anchor day.
+    # Jan 31 → Feb 28 → Mar 31: clamp to the month's length, then go back to the
+    # anchor's day.
     day = min(
         datetime.fromtimestamp(anchor, UTC).day, calendar.monthrange(year, month + 1)[1]
     )

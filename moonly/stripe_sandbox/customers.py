@@ -1,28 +1,28 @@
-"""Customers: create, retrieve (a deleted one is a stub), update, delete, list by email."""
+"""Customers: create, retrieve (a deleted one is a stub), update, delete, list."""
 
 from __future__ import annotations
 
 import secrets
 import string
-from typing import Any
 
 from sqlalchemy import select
 
 from .common import at_subscription_time
 from .errors import SandboxError
 from .ids import new_id
+from .lifecycle import end
 from .models import SandboxObject
 from .payment_methods import set_customer_default
-from .resources import Params, merge_metadata
+from .resources import merge_metadata
+from .shapes import Data, Params
 from .store import Context
-from .subscriptions import end
 
 ENDED = ("canceled", "incomplete_expired")
 
 _CUSTOMER_FIELDS = ("description", "email", "name", "phone", "preferred_locales")
 
 
-def create_customer(ctx: Context, params: Params) -> dict[str, Any]:
+def create_customer(ctx: Context, params: Params) -> Data:
     customer = {
         "id": new_id("cus", 14),
         "object": "customer",
@@ -62,7 +62,7 @@ def create_customer(ctx: Context, params: Params) -> dict[str, Any]:
     return ctx.insert(customer, email=customer["email"])
 
 
-def retrieve_customer(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+def retrieve_customer(ctx: Context, object_id: str, params: Params) -> Data:
     row = ctx.session.get(SandboxObject, object_id)
     if row is None or row.object != "customer":
         raise SandboxError.no_such("customer", object_id)
@@ -72,7 +72,7 @@ def retrieve_customer(ctx: Context, object_id: str, params: Params) -> dict[str,
     return row.data
 
 
-def update_customer(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+def update_customer(ctx: Context, object_id: str, params: Params) -> Data:
     row = ctx.get("customer", object_id)
     changes = {k: v for k, v in params.items() if k in _CUSTOMER_FIELDS}
     if "metadata" in params:
@@ -84,7 +84,7 @@ def update_customer(ctx: Context, object_id: str, params: Params) -> dict[str, A
     return ctx.update(row, changes, email=changes.get("email", row.email))
 
 
-def delete_customer(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+def delete_customer(ctx: Context, object_id: str, params: Params) -> Data:
     """Delete the customer; as in Stripe, its subscriptions are canceled at once."""
     row = ctx.get("customer", object_id)
     live = ctx.session.scalars(
@@ -98,7 +98,7 @@ def delete_customer(ctx: Context, object_id: str, params: Params) -> dict[str, A
     return ctx.delete(row)
 
 
-def list_customers(ctx: Context, params: Params) -> dict[str, Any]:
+def list_customers(ctx: Context, params: Params) -> Data:
     filters = []
     if "email" in params:
         # Stripe matches the email case-sensitively.

@@ -1,14 +1,15 @@
-"""Discounts: a coupon applied to a subscription, and what it takes off each invoice line."""
+"""Discounts: a coupon on a subscription, and what it takes off each invoice line."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import promotion_codes
-from .common import Data, add_interval, ref
+from .common import add_interval, ref
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
 
@@ -53,7 +54,7 @@ def create(
     *,
     promotion_code: str | None = None,
 ) -> Data:
-    """Redeem a coupon on a new subscription (Stripe sends no event of its own for it)."""
+    """Redeem a coupon on a new subscription (Stripe sends no event of its own)."""
     row = ref(ctx, "coupon", coupon_id, param)
     coupon = row.data
     check_coupon(ctx, coupon, param)

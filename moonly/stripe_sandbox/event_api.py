@@ -7,10 +7,10 @@ import fnmatch
 from sqlalchemy import select
 from stripe import params as sp
 
-from .billing_routes import RouteSpec
-from .common import Data, Params
 from .errors import SandboxError
 from .models import SandboxEvent
+from .routing import RouteSpec
+from .shapes import Data, Params
 from .store import Context, check_limit, created_filter
 
 

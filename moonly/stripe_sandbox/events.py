@@ -40,14 +40,14 @@ def post_http(url: str, body: str, headers: dict[str, str]) -> int:
     )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            return response.status
+            return int(response.status)  # urlopen's answer is untyped
     except urllib.error.HTTPError as error:
         return error.code
 
 
 def retry_delay(attempts: int) -> int:
-    """Seconds to wait after the given number of failed attempts."""
-    return min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
+    """Seconds to wait after the given number (1 or more) of failed attempts."""
+    return min(int(FIRST_RETRY * 2 ** (attempts - 1)), MAX_RETRY)
 
 
 @dataclass
@@ -58,7 +58,8 @@ class DeliveryReport:
 
 def _claim(session: Session, delivery_id: int, now: int) -> bool:
     """Take a delivery; with several deliverers only one wins."""
-    result = session.execute(
+    # On the session's connection: its result is a cursor's, which counts the rows.
+    result = session.connection().execute(
         update(SandboxDelivery)
         .where(
             SandboxDelivery.id == delivery_id,

@@ -1,10 +1,11 @@
 """`expand[]` as Stripe applies it, on every response: ids replaced by their objects.
 
-Which fields can be expanded comes from the SDK itself: stripe-python types each expandable
-field as `ExpandableField[X]` (a `Union[str, X]`), generated from the API version it pins.
-A path is checked against those types before anything is expanded, so an unexpandable path
-gets Stripe's own error whether or not the field holds a value. On a list or a search
-result, paths start with `data.`; every path has at most four levels.
+Which fields can be expanded comes from the SDK itself: stripe-python types each
+expandable field as `ExpandableField[X]` (a `Union[str, X]`), generated from the API
+version it pins. A path is checked against those types before anything is expanded, so
+an unexpandable path gets Stripe's own error whether or not the field holds a value. On
+a list or a search result, paths start with `data.`; every path has at most four
+levels.
 
 Stripe also has "includable" fields, absent until expanded (`charge.refunds`,
 `invoice.payments`, `search_result.total_count`). The modules that own those objects
@@ -18,27 +19,29 @@ import importlib
 import typing
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import stripe
 from stripe._object_classes import OBJECT_CLASSES
 
 from .errors import SandboxError
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
-Data = dict[str, Any]
-Includer = Callable[[Context, Data], Any]
+# Builds an includable field of an object: a list object, a count, a small hash.
+Includer = Callable[[Context, Data], Data | int | None]
+_Builder = TypeVar("_Builder", bound=Includer)
 MAX_DEPTH = 4  # Stripe's limit: `data.payment_intent.customer.default_source`.
 
 # object type -> field -> how to build it (see `includable`).
 INCLUDABLE: dict[str, dict[str, Includer]] = {}
 
 
-def includable(object_type: str, field: str) -> Callable[[Includer], Includer]:
+def includable(object_type: str, field: str) -> Callable[[_Builder], _Builder]:
     """Register a field Stripe leaves out of `object_type` until it is expanded."""
 
-    def register(build: Includer) -> Includer:
+    def register(build: _Builder) -> _Builder:
         INCLUDABLE.setdefault(object_type, {})[field] = build
         return build
 
@@ -76,7 +79,7 @@ def _without_none(tp: Any) -> list[Any]:
 
 
 def _expandable_targets(tp: Any) -> list[Any] | None:
-    """The classes an `ExpandableField` (or a list of them) may expand into, else None."""
+    """The classes an `ExpandableField` (or a list of them) expands into, else None."""
     options = _without_none(tp)
     if len(options) == 1 and typing.get_origin(options[0]) in (list, typing.List):  # noqa: UP006
         options = _without_none(typing.get_args(options[0])[0])
@@ -182,7 +185,8 @@ def check_depth(paths: list[str]) -> None:
 
 def item_class(params_class: type) -> type | None:
     """The type a list or search route returns items of, read from its params class:
-    `CustomerListParams` -> Customer, `CustomerPaymentMethodListParams` -> PaymentMethod."""
+    `CustomerListParams` -> Customer, `CustomerPaymentMethodListParams` ->
+    PaymentMethod."""
     name = params_class.__name__
     for suffix in ("ListParams", "SearchParams"):
         if name.endswith(suffix):
@@ -222,8 +226,12 @@ def _load(ctx: Context, object_id: str, segment: str) -> Data:
     return copy.deepcopy(row.data)
 
 
-def _tree(paths: list[str]) -> dict[str, Any]:
-    tree: dict[str, Any] = {}
+# `expand` paths as a tree: {"latest_invoice": {"payment_intent": {}}}.
+Tree = dict[str, "Tree"]
+
+
+def _tree(paths: list[str]) -> Tree:
+    tree: Tree = {}
     for path in paths:
         node = tree
         for segment in path.split("."):
@@ -231,7 +239,7 @@ def _tree(paths: list[str]) -> dict[str, Any]:
     return tree
 
 
-def _expand(ctx: Context, value: Any, tree: dict[str, Any]) -> None:
+def _expand(ctx: Context, value: Any, tree: Tree) -> None:
     if isinstance(value, list):
         for item in value:
             _expand(ctx, item, tree)

@@ -1,4 +1,4 @@
-"""Object ids as Stripe makes them: a prefix, an underscore and random base62 characters."""
+"""Object ids as Stripe makes them: a prefix, an underscore, random base62 letters."""
 
 import secrets
 import string

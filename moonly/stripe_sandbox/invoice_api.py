@@ -10,18 +10,11 @@ from . import invoices as inv
 from . import prorations
 from . import subscription_objects as so
 from . import subscription_updates as updates
-from .common import (
-    Data,
-    Params,
-    add_interval,
-    at_subscription_time,
-    list_object,
-    missing,
-    ref,
-)
+from .common import add_interval, at_subscription_time, list_object, missing, ref
 from .errors import SandboxError
 from .expansion import includable
 from .models import SandboxObject
+from .shapes import Data, Params
 from .store import Context
 
 

@@ -1,5 +1,5 @@
-"""Pending invoice items: proration credits and charges waiting for a subscription's next
-invoice, which takes them as lines of its own."""
+"""Pending invoice items: proration credits and charges waiting for a subscription's
+next invoice, which takes them as lines of its own."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import copy
 
 from sqlalchemy import select
 
-from .common import Data
 from .ids import new_id
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
 

@@ -1,9 +1,9 @@
 """Paying an open invoice after it was made.
 
-An invoice's PaymentIntent (found through its invoice payment, `payment.payment_intent`)
-is confirmed later by the customer (payment_intent_api.py), by `invoices.pay`, or by
-passing 3-D Secure on the sandbox's page (three_d_secure.py); `settle` brings the invoice
-and its subscription along each time, as Stripe does.
+An invoice's PaymentIntent (found through its invoice payment,
+`payment.payment_intent`) is confirmed later by the customer (payment_intent_api.py), by
+`invoices.pay`, or by passing 3-D Secure on the sandbox's page (three_d_secure.py);
+`settle` brings the invoice and its subscription along each time, as Stripe does.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from . import invoices as inv
 from .cards import TEST_CARDS
-from .common import Data, Params, at_subscription_time, missing
+from .common import at_subscription_time, missing
 from .errors import SandboxError
 from .models import SandboxObject
 from .payment_methods import customer_payment_method, new_card
 from .payments import Attempt, charge_intent
+from .shapes import Data, Params
 from .store import Context
 
 REQUIRES_ACTION = "This invoice requires additional user action before it can be paid."
@@ -142,7 +143,7 @@ def _default_card(ctx: Context, invoice: Data, intent: Data) -> Data | None:
 
 
 def pay_invoice(ctx: Context, object_id: str, params: Params) -> Data:
-    """`invoices.pay`: charge an open invoice now, with the card given or its default."""
+    """`invoices.pay`: charge an open invoice now, with the card given or a default."""
     row = ctx.session.get(SandboxObject, object_id)
     if row is None or row.object != "invoice":
         raise missing("invoice", object_id)
@@ -166,6 +167,7 @@ def pay_invoice(ctx: Context, object_id: str, params: Params) -> Data:
     assert payment is not None  # an open invoice has its PaymentIntent
     intent_row = ctx.get("payment_intent", payment.data["payment"]["payment_intent"])
     intent = copy.deepcopy(intent_row.data)
+    pm: Data | None
     if "payment_method" in params:
         pm = confirm_card(
             ctx, invoice["customer"], params["payment_method"], "payment_method"

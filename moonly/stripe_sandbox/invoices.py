@@ -1,4 +1,4 @@
-"""Invoices of subscriptions: building one, finalizing and paying it, reading them back."""
+"""Invoices of subscriptions: building one, finalizing and paying it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from . import discounts as di
 from . import invoice_items as pending_items
-from .common import Data, list_object
+from .common import list_object
 from .ids import new_id
 from .models import SandboxObject
 from .payments import Attempt, pay
+from .shapes import Data
 from .store import Context
 
 RETRY_AFTER = 3 * 86_400  # Stripe's default first retry of a failed renewal.
@@ -331,7 +332,8 @@ def collect(
     confirm: bool = True,
     setup_future_usage: str | None = None,
 ) -> Attempt | None:
-    """Finalize a draft invoice and charge it as Stripe does; store it in its end state."""
+    """Finalize a draft invoice and charge it as Stripe does; store it in its end
+    state."""
     ctx.emit("invoice.created", invoice)
     _finalize(ctx, invoice)
     attempt = None

@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from . import invoices as inv
 from . import prorations
-from .common import Data, add_interval
+from .common import add_interval
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
 EXPIRE_AFTER = 23 * 3600  # an incomplete subscription's first invoice waits 23 hours
@@ -70,7 +71,7 @@ def next_items(sub: Data, start: int, anchor: int) -> Data:
 
 
 def ended_discounts(ctx: Context, sub: Data, start: int) -> list[str]:
-    """Discounts over by this period: repeating ones past their end, `once` ones used."""
+    """Discounts over by this period: repeating ones past their end, `once` ones."""
     ended = []
     for discount_id in sub["discounts"]:
         row = ctx.get("discount", discount_id)

@@ -7,21 +7,26 @@ filter through `Context.list`, and `expand[]=data.…` like every other route.
 
 from __future__ import annotations
 
-from typing import Any
-
+from sqlalchemy import ColumnElement
 from stripe import params as sp
 
-from .billing_routes import RouteSpec
-from .common import Data, Params
 from .errors import SandboxError
 from .models import SandboxObject
+from .routing import PAGING, RouteSpec
+from .shapes import Data, Params
 from .store import Context
 
-_LIST = "limit starting_after ending_before created"
+_LIST = PAGING + " created"
 
 
-def _field(*path: str) -> Any:
-    return SandboxObject.data[path if len(path) > 1 else path[0]].as_string()
+def _field(*path: str) -> ColumnElement[str]:
+    """A string field of the stored objects to filter on, e.g. `_field("payment",
+    "type")`."""
+    # Indexing the JSON column is untyped in SQLAlchemy; `as_string` makes it a string.
+    field: ColumnElement[str] = SandboxObject.data[
+        path if len(path) > 1 else path[0]
+    ].as_string()
+    return field
 
 
 def list_refunds(ctx: Context, params: Params) -> Data:
@@ -35,7 +40,7 @@ def list_refunds(ctx: Context, params: Params) -> Data:
 
 
 def list_invoice_payments(ctx: Context, params: Params) -> Data:
-    """Newest first; by `invoice`, `status`, or `payment[type]` and its PaymentIntent."""
+    """Newest first; by `invoice`, `status`, `payment[type]` and its PaymentIntent."""
     filters = [
         _field(name) == params[name] for name in ("invoice", "status") if name in params
     ]

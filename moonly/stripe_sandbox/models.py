@@ -6,10 +6,10 @@ sandbox's own database); the app that uses the sandbox never sees them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .shapes import Data
 
 
 class Base(DeclarativeBase):
@@ -23,7 +23,7 @@ class SandboxObject(Base):
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     object: Mapped[str] = mapped_column(String(64), index=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[Data] = mapped_column(JSON)
     # Nanoseconds since the epoch: lists are newest first, also within one second.
     created_ns: Mapped[int] = mapped_column(BigInteger, index=True)
     deleted: Mapped[bool] = mapped_column(default=False)
@@ -51,7 +51,7 @@ class SandboxEvent(Base):
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(128), index=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[Data] = mapped_column(JSON)
     created: Mapped[int] = mapped_column(BigInteger, index=True)
     created_ns: Mapped[int] = mapped_column(BigInteger, index=True)
 

@@ -1,27 +1,37 @@
-"""The pages a customer visits, served by the sandbox's WSGI app beside its API.
+"""What the pages a customer visits share: rendering, and a transaction per request.
 
 `/pay/<cs_…>` is hosted Checkout (checkout_page.py), `/portal/<bps_…>` the customer
-portal (portal_page.py) and `/3ds/<pi_…|seti_…>` the 3-D Secure page (three_d_secure.py). Links and form actions are built from the request's
-`SCRIPT_NAME`, so the pages work as well when another app mounts the sandbox under a
-prefix of its own (werkzeug's DispatcherMiddleware). Jinja escapes everything shown.
+portal (portal_page.py) and `/3ds/<pi_…|seti_…>` the 3-D Secure page
+(three_d_secure.py); server.py routes to them. Links and form actions are built from
+the request's `SCRIPT_NAME`, so the pages work as well when another app mounts the
+sandbox under a prefix of its own (werkzeug's DispatcherMiddleware). Jinja escapes
+everything shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Request, Response
 
+from .shapes import Data
 from .store import Context
 
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
+
+class Site(Protocol):
+    """What a page needs of the sandbox that serves it (a `Sandbox` is one)."""
+
+    engine: Engine
+    # Where browsers reach the sandbox; None: the address each request came to.
+    public_url: str | None
+
 
 PREFIXES = ("/pay/", "/portal/", "/3ds/")
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
@@ -54,7 +64,7 @@ def day(ts: int | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%-d %B %Y")
 
 
-def per(price: dict[str, Any]) -> str:
+def per(price: Data) -> str:
     """`month`, `3 months`: a recurring price's period."""
     recurring = price["recurring"]
     count = recurring["interval_count"]
@@ -88,36 +98,18 @@ def notice(title: str, message: str, status: int, link: str | None = None) -> Re
     return render("notice.html", status, title=title, message=message, link=link)
 
 
-def public_url(sandbox: Sandbox, request: Request) -> str:
-    return sandbox.public_url or (request.host_url.rstrip("/") + request.script_root)
+def public_url(site: Site, request: Request) -> str:
+    return site.public_url or (request.host_url.rstrip("/") + request.script_root)
 
 
 @contextmanager
-def transaction(sandbox: Sandbox, request: Request) -> Iterator[Context]:
+def transaction(site: Site, request: Request) -> Iterator[Context]:
     """A context for one page request, committed unless it raised."""
-    with Session(sandbox.engine) as session:
-        ctx = Context(session, None, None, public_url=public_url(sandbox, request))
+    with Session(site.engine) as session:
+        ctx = Context(session, None, None, public_url=public_url(site, request))
         try:
             yield ctx
         except BaseException:
             session.rollback()
             raise
         session.commit()
-
-
-def respond(sandbox: Sandbox, request: Request) -> Response:
-    """Answer a page request."""
-    _, kind, rest = request.path.split("/", 2)
-    if kind == "3ds":
-        from .three_d_secure import respond as three_d_secure
-
-        return three_d_secure(sandbox, request)
-    object_id, _, action = rest.partition("/")
-    if request.method not in ("GET", "HEAD", "POST"):
-        return notice("Method not allowed", "This page takes GET and POST.", 405)
-    handler: Callable[[Sandbox, Request, str, str], Response]
-    if kind == "pay":
-        from .checkout_page import respond as handler
-    else:
-        from .portal_page import respond as handler
-    return handler(sandbox, request, object_id, action)

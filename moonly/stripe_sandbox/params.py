@@ -69,7 +69,7 @@ def _path(parent: str, key: str) -> str:
 
 
 def coerce(value: Any, tp: Any, param: str, module: str) -> Any:
-    """Check one value against its declared type and convert it from the form's strings."""
+    """Check one value against its declared type; convert it from the form's strings."""
     tp = _resolve(tp, module)
     origin = typing.get_origin(tp)
     if origin is typing.Union or type(tp).__name__ == "UnionType":
@@ -138,8 +138,9 @@ def coerce(value: Any, tp: Any, param: str, module: str) -> Any:
 
 
 def _strict(options: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop the SDK's forward-compatible `str` beside an enum: `Literal["month", …] | str`
-    types new values the SDK may meet, but the API itself refuses values it doesn't know."""
+    """Drop the SDK's forward-compatible `str` beside an enum: `Literal["month", …] |
+    str` types new values the SDK may meet, but the API itself refuses values it doesn't
+    know."""
     enum = any(
         typing.get_origin(o) is typing.Literal
         and any(a != "" for a in typing.get_args(o))

@@ -1,20 +1,21 @@
-"""Confirming a PaymentIntent, as a subscription's first invoice is paid in Stripe's docs.
+"""Confirming a PaymentIntent, as Stripe's docs pay a subscription's first invoice.
 
 `payment_intents.confirm(pi, payment_method="pm_card_visa")` charges the card and pays
-the invoice the intent belongs to (invoice_payments.settle). A card that needs 3-D Secure
-leaves the intent `requires_action`, its `next_action` pointing at the sandbox's own
-authentication page; a declined card answers 402 with the card error.
+the invoice the intent belongs to (invoice_payments.settle). A card that needs 3-D
+Secure leaves the intent `requires_action`, its `next_action` pointing at the sandbox's
+own authentication page; a declined card answers 402 with the card error.
 """
 
 from __future__ import annotations
 
 import copy
 
-from .common import Data, Params, missing
+from .common import missing
 from .errors import SandboxError
 from .invoice_payments import confirm_card, on_invoice_clock, payment_error, settle
 from .models import SandboxObject
 from .payments import charge_intent
+from .shapes import Data, Params
 from .store import Context
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")

@@ -1,16 +1,16 @@
-"""Payment methods: attaching Stripe's test ids to customers, listing and detaching them."""
+"""Payment methods: attaching Stripe's test ids to customers, listing, detaching."""
 
 from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
-from typing import Any
 
 from .cards import TEST_CARDS, Card
-from .common import Data, Params, missing, ref, require
+from .common import missing, ref, require
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
+from .shapes import Data, Params
 from .store import Context
 
 
@@ -167,14 +167,16 @@ def customer_payment_method(
     return copy.deepcopy(row.data)
 
 
-def set_customer_default(ctx: Context, customer: SandboxObject, settings: Any) -> Data:
+def set_customer_default(
+    ctx: Context, customer: SandboxObject, settings: Params
+) -> Data:
     """`invoice_settings[default_payment_method]` on a customer update."""
     unsupported = sorted(set(settings) - {"default_payment_method"})
     if unsupported:
         raise SandboxError(
             400,
-            f"The Moonly sandbox does not implement `invoice_settings[{unsupported[0]}]`"
-            "; use Stripe test mode for it.",
+            "The Moonly sandbox does not implement "
+            f"`invoice_settings[{unsupported[0]}]`; use Stripe test mode for it.",
             param=f"invoice_settings[{unsupported[0]}]",
             code="sandbox_unsupported_parameter",
         )

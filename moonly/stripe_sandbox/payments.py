@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from .cards import Decline, card_of
-from .common import Data
 from .ids import new_id
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context, page_url
 
 

@@ -16,10 +16,11 @@ from . import discounts as di
 from . import invoice_items
 from . import invoices as inv
 from . import subscription_objects as so
-from .common import Data, at_subscription_time, ref
+from .common import at_subscription_time, ref
 from .errors import SandboxError
 from .models import SandboxObject
 from .payment_methods import customer_payment_method
+from .shapes import Data
 from .store import Context
 
 PRORATIONS = ("none", "create_prorations", "always_invoice")
@@ -50,8 +51,8 @@ def _new_price(ctx: Context, sub: Data, price_id: str) -> Data:
     ) != (old["recurring"]["interval"], old["recurring"]["interval_count"]):
         raise SandboxError(
             400,
-            "The Moonly sandbox switches plans only between prices of the same currency "
-            "and billing interval; use Stripe test mode for interval changes.",
+            "The Moonly sandbox switches plans only between prices of the same "
+            "currency and billing interval; use Stripe test mode for interval changes.",
             param="price",
             code="sandbox_unsupported_parameter",
         )

@@ -8,21 +8,19 @@ cancels, attaching a card and setting it as the customer's default.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from stripe.params import billing_portal as bp
 
 from . import customers, payment_methods, plan_change, subscriptions
-from .common import Data, Params, missing, ref
+from .common import missing, ref
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
+from .routing import PAGING, RouteSpec
+from .shapes import Data, Params
 from .store import Context
-
-if TYPE_CHECKING:
-    from .billing_routes import RouteSpec
 
 LIVE = ("active", "past_due", "trialing", "incomplete")
 # The configuration fields the sandbox acts on; turning on any other is refused.
@@ -228,7 +226,7 @@ def update_configuration(ctx: Context, object_id: str, params: Params) -> Data:
     config = row.data
     if (params.get("login_page") or {}).get("enabled"):
         raise _unsupported("login_page[enabled]")
-    changes: dict[str, Any] = {}
+    changes: Data = {}
     if "features" in params:
         changes["features"] = _features(ctx, config["features"], params["features"])
     if "business_profile" in params:
@@ -367,7 +365,7 @@ def _own_subscription(ctx: Context, session: Data, sub_id: str) -> SandboxObject
 
 
 def _feature(config: Data, name: str) -> Data:
-    feature = config["features"][name]
+    feature: Data = config["features"][name]
     if not feature["enabled"]:
         raise SandboxError(403, "The portal's configuration does not allow this.")
     return feature
@@ -427,7 +425,6 @@ def change_card(ctx: Context, session: Data, config: Data, card: str) -> Data:
     return pm
 
 
-_LIST = "limit starting_after ending_before"
 PORTAL_ROUTES: list[RouteSpec] = [
     (
         "post",
@@ -441,7 +438,7 @@ PORTAL_ROUTES: list[RouteSpec] = [
         "/v1/billing_portal/configurations",
         bp.ConfigurationListParams,
         list_configurations,
-        _LIST + " active is_default",
+        PAGING + " active is_default",
     ),
     (
         "get",

@@ -7,7 +7,7 @@ is a POST, answered with a redirect back to the page (or the page with the error
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from werkzeug.utils import redirect
@@ -16,11 +16,9 @@ from werkzeug.wrappers import Request, Response
 from . import portal
 from .errors import SandboxError
 from .models import SandboxObject
-from .pages import notice, render, transaction
+from .pages import Site, notice, render, transaction
+from .shapes import Data
 from .store import Context
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 # What the page says after each action (only these keys are ever shown).
 DONE = {
@@ -32,22 +30,29 @@ DONE = {
 }
 
 
+class Plan(TypedDict):
+    """A price the customer may switch to, with its product's name."""
+
+    price: Data
+    name: str
+
+
 def _name(ctx: Context, product_id: str) -> str:
     row = ctx.session.get(SandboxObject, product_id)
     return product_id if row is None else str(row.data["name"])
 
 
-def _plans(ctx: Context, config: dict[str, Any]) -> list[dict[str, Any]]:
+def _plans(ctx: Context, config: Data) -> list[Plan]:
     plans = []
     for price_id in portal.allowed_prices(config):
         row = ctx.session.get(SandboxObject, price_id)
         if row is not None and row.data["active"]:
             price = row.data
-            plans.append({"price": price, "name": _name(ctx, price["product"])})
+            plans.append(Plan(price=price, name=_name(ctx, price["product"])))
     return plans
 
 
-def _invoices(ctx: Context, customer: str) -> list[dict[str, Any]]:
+def _invoices(ctx: Context, customer: str) -> list[Data]:
     rows = ctx.session.scalars(
         select(SandboxObject)
         .where(
@@ -60,7 +65,7 @@ def _invoices(ctx: Context, customer: str) -> list[dict[str, Any]]:
     return [r.data for r in rows]
 
 
-def _card(ctx: Context, customer: dict[str, Any]) -> dict[str, Any] | None:
+def _card(ctx: Context, customer: Data) -> Data | None:
     pm_id = customer["invoice_settings"]["default_payment_method"]
     if pm_id is None:
         # Checkout sets the subscription's card, not the customer's default.
@@ -76,8 +81,8 @@ def _card(ctx: Context, customer: dict[str, Any]) -> dict[str, Any] | None:
 def _page(
     ctx: Context,
     request: Request,
-    session: dict[str, Any],
-    config: dict[str, Any],
+    session: Data,
+    config: Data,
     status: int = 200,
     **extra: Any,
 ) -> Response:
@@ -104,9 +109,7 @@ def _page(
     )
 
 
-def _act(
-    ctx: Context, request: Request, session: dict[str, Any], config: dict[str, Any]
-) -> str:
+def _act(ctx: Context, request: Request, session: Data, config: Data) -> str:
     """Do what the form asks; answer the key of the message to show."""
     form = request.form
     action = form.get("action", "")
@@ -126,14 +129,12 @@ def _act(
     raise SandboxError(400, "Unknown action.")
 
 
-def respond(
-    sandbox: Sandbox, request: Request, session_id: str, action: str
-) -> Response:
+def respond(site: Site, request: Request, session_id: str, action: str) -> Response:
     """Show the portal, or change the subscription or card as the form says."""
     if action:
         return notice("Page not found", "There is no portal page at this address.", 404)
     try:
-        with transaction(sandbox, request) as ctx:
+        with transaction(site, request) as ctx:
             session, config = portal.session_and_config(ctx, session_id)
             if request.method != "POST":
                 return _page(ctx, request, session, config)
@@ -144,10 +145,10 @@ def respond(
             404,
         )
     try:
-        with transaction(sandbox, request) as ctx:
+        with transaction(site, request) as ctx:
             done = _act(ctx, request, session, config)
     except SandboxError as error:
-        with transaction(sandbox, request) as ctx:
+        with transaction(site, request) as ctx:
             return _page(
                 ctx, request, session, config, error.status, error=error.message
             )

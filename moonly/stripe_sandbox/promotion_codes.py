@@ -1,24 +1,22 @@
-"""Promotion codes: customer-facing codes for a coupon, and the checks before redeeming one."""
+"""Promotion codes: customer-facing codes for a coupon, and the checks on redeeming."""
 
 from __future__ import annotations
 
 import re
 import secrets
 import string
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from stripe import params as sp
 
-from .common import Data, Params, missing, ref
+from .common import missing, ref
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
+from .routing import RouteSpec
+from .shapes import Data, Params
 from .store import Context
-
-if TYPE_CHECKING:
-    from .billing_routes import RouteSpec
 
 _CODE = re.compile(r"^[A-Za-z0-9]{1,500}$")
 FIRST_TIME_ONLY = (
@@ -82,7 +80,8 @@ def create_promotion_code(ctx: Context, params: Params) -> Data:
     ):
         raise SandboxError.invalid(
             "expires_at",
-            "The promotion code's `expires_at` may not be after the coupon's `redeem_by`.",
+            "The promotion code's `expires_at` may not be after the coupon's "
+            "`redeem_by`.",
         )
     restrictions = params.get("restrictions", {})
     for key in sorted(set(restrictions) - {"first_time_transaction"}):

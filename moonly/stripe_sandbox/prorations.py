@@ -1,4 +1,4 @@
-"""Prorations: what a change in the middle of a period credits and charges, by the second.
+"""Prorations: what a change mid-period credits and charges, to the second.
 
 For each subscription item whose price or quantity changes (or that is removed), the
 unused time is credited; for each new or changed item, the time left is charged:
@@ -18,15 +18,16 @@ until an invoice takes them: the next renewal, or one made at once (`always_invo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 
 from . import discounts as di
-from .common import Data
 from .invoice_items import proration_item
 from .models import SandboxObject
+from .shapes import Data
 from .store import Context
 
 BEHAVIORS = ("create_prorations", "always_invoice", "none")
@@ -78,21 +79,34 @@ def _covers(data: Data, at: int) -> bool:
     return bool(data["period"]["start"] <= at < data["period"]["end"])
 
 
-def _last_debit(ctx: Context, sub_id: str, si_id: str, at: int) -> Data | None:
+@dataclass(frozen=True)
+class Debit:
+    """What was charged for an item's time: the net amount, the discounts taken off it
+    (`discount_amounts`), its period, and where (a proration's `credited_items`)."""
+
+    amount: int
+    discounts: list[Data]
+    start: int
+    end: int
+    credited_items: Data
+
+
+def _last_debit(ctx: Context, sub_id: str, si_id: str, at: int) -> Debit | None:
     """What was last charged for the item's time around `at`: a pending proration, else
-    the line of the latest invoice that billed it. With its net amount and period."""
+    the line of the latest invoice that billed it."""
     for ii in reversed(pending(ctx, sub_id)):
         if ii["amount"] > 0 and _item_of(ii) == si_id and _covers(ii, at):
-            return {
-                "amount": ii["amount"],
-                "discounts": ii["proration_details"]["discount_amounts"],
-                "period": ii["period"],
-                "credited_items": {
+            return Debit(
+                amount=ii["amount"],
+                discounts=ii["proration_details"]["discount_amounts"],
+                start=ii["period"]["start"],
+                end=ii["period"]["end"],
+                credited_items={
                     "invoice_item": ii["id"],
                     "invoice_line_item_details": None,
                     "type": "invoice_item",
                 },
-            }
+            )
     invoices = ctx.session.scalars(
         select(SandboxObject)
         .where(
@@ -105,11 +119,12 @@ def _last_debit(ctx: Context, sub_id: str, si_id: str, at: int) -> Data | None:
         for line in invoice.data["lines"]["data"]:
             if line["amount"] > 0 and _item_of(line) == si_id and _covers(line, at):
                 off = line["discount_amounts"]
-                return {
-                    "amount": line["amount"] - sum(d["amount"] for d in off),
-                    "discounts": off,
-                    "period": line["period"],
-                    "credited_items": {
+                return Debit(
+                    amount=line["amount"] - sum(d["amount"] for d in off),
+                    discounts=off,
+                    start=line["period"]["start"],
+                    end=line["period"]["end"],
+                    credited_items={
                         "invoice_item": None,
                         "invoice_line_item_details": {
                             "invoice": invoice.id,
@@ -117,7 +132,7 @@ def _last_debit(ctx: Context, sub_id: str, si_id: str, at: int) -> Data | None:
                         },
                         "type": "invoice_line_items",
                     },
-                }
+                )
     return None
 
 
@@ -150,8 +165,8 @@ def _credit(ctx: Context, sub: Data, item: Data, at: int) -> Data | None:
     debit = _last_debit(ctx, sub["id"], item["id"], at)
     if debit is None:
         return None
-    start, end = debit["period"]["start"], debit["period"]["end"]
-    amount = -share(debit["amount"], end - at, end - start)
+    start, end = debit.start, debit.end
+    amount = -share(debit.amount, end - at, end - start)
     if amount == 0:
         return None
     name = _name(ctx, item["price"], item["quantity"])
@@ -163,10 +178,10 @@ def _credit(ctx: Context, sub: Data, item: Data, at: int) -> Data | None:
         f"Unused time on {name} after {_day(at)}",
         (at, end),
         {
-            "credited_items": debit["credited_items"],
+            "credited_items": debit.credited_items,
             "discount_amounts": [
                 {"amount": -share(d["amount"], end - at, end - start), **_of(d)}
-                for d in debit["discounts"]
+                for d in debit.discounts
             ],
         },
     )

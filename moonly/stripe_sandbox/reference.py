@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Set
 from pathlib import Path
 
 import stripe
@@ -23,7 +24,7 @@ _SDK_REQUEST = re.compile(
 )
 
 
-def _codes(names: set[str]) -> str:
+def _codes(names: Set[str]) -> str:
     return ", ".join(f"`{n}`" for n in sorted(names)) or "none"
 
 

@@ -1,4 +1,4 @@
-"""The catalog: products, prices and coupons, in today's object shapes (and metadata rules)."""
+"""The catalog: products, prices and coupons, in today's shapes (and metadata rules)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from sqlalchemy import select
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
+from .shapes import Data, Params
 from .store import Context
-
-Params = dict[str, Any]
-
 
 # Stripe's metadata limits (docs.stripe.com/api/metadata).
 METADATA_KEYS = 50
@@ -23,11 +21,11 @@ METADATA_VALUE_LENGTH = 500
 
 
 def merge_metadata(
-    current: dict[str, str], changes: Any, param: str = "metadata"
+    current: dict[str, str], changes: dict[str, str] | str, param: str = "metadata"
 ) -> dict[str, str]:
     """Merge metadata as Stripe does: "" unsets a key, and metadata="" unsets all;
     refuse what Stripe refuses (50 keys of up to 40 characters, values up to 500)."""
-    if changes == "":
+    if isinstance(changes, str):  # the SDK's params allow "" as the only string
         return {}
     merged = dict(current)
     for key, value in changes.items():
@@ -62,7 +60,7 @@ def merge_metadata(
 # Products
 
 
-def create_product(ctx: Context, params: Params) -> dict[str, Any]:
+def create_product(ctx: Context, params: Params) -> Data:
     product = {
         "id": params.get("id") or new_id("prod", 14),
         "object": "product",
@@ -96,11 +94,11 @@ def create_product(ctx: Context, params: Params) -> dict[str, Any]:
     return ctx.insert(product)
 
 
-def retrieve_product(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+def retrieve_product(ctx: Context, object_id: str, params: Params) -> Data:
     return ctx.get("product", object_id).data
 
 
-def update_product(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+def update_product(ctx: Context, object_id: str, params: Params) -> Data:
     row = ctx.get("product", object_id)
     changes = {
         k: v for k, v in params.items() if k in ("active", "description", "name")
@@ -112,7 +110,7 @@ def update_product(ctx: Context, object_id: str, params: Params) -> dict[str, An
     return ctx.update(row, changes)
 
 
-def list_products(ctx: Context, params: Params) -> dict[str, Any]:
+def list_products(ctx: Context, params: Params) -> Data:
     filters = []
     if "active" in params:
         filters.append(SandboxObject.data["active"].as_boolean() == params["active"])
@@ -144,7 +142,7 @@ def _claim_lookup_key(ctx: Context, lookup_key: str, transfer: bool) -> None:
     ctx.session.flush()
 
 
-def create_price(ctx: Context, params: Params) -> dict[str, Any]:
+def create_price(ctx: Context, params: Params) -> Data:
     if "product" not in params:
         raise SandboxError(
             400,
@@ -198,11 +196,11 @@ def create_price(ctx: Context, params: Params) -> dict[str, Any]:
     return ctx.insert(price, lookup_key=lookup_key)
 
 
-def retrieve_price(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+def retrieve_price(ctx: Context, object_id: str, params: Params) -> Data:
     return ctx.get("price", object_id).data
 
 
-def update_price(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+def update_price(ctx: Context, object_id: str, params: Params) -> Data:
     row = ctx.get("price", object_id)
     changes = {k: v for k, v in params.items() if k in ("active", "nickname")}
     columns: dict[str, Any] = {}
@@ -216,7 +214,7 @@ def update_price(ctx: Context, object_id: str, params: Params) -> dict[str, Any]
     return ctx.update(row, changes, **columns)
 
 
-def list_prices(ctx: Context, params: Params) -> dict[str, Any]:
+def list_prices(ctx: Context, params: Params) -> Data:
     filters = []
     if "lookup_keys" in params:
         filters.append(SandboxObject.lookup_key.in_(params["lookup_keys"]))
@@ -234,7 +232,7 @@ def list_prices(ctx: Context, params: Params) -> dict[str, Any]:
 # Coupons
 
 
-def create_coupon(ctx: Context, params: Params) -> dict[str, Any]:
+def create_coupon(ctx: Context, params: Params) -> Data:
     duration = params.get("duration", "once")
     if ("percent_off" in params) == ("amount_off" in params):
         raise SandboxError(
@@ -291,11 +289,11 @@ def create_coupon(ctx: Context, params: Params) -> dict[str, Any]:
     return ctx.insert(coupon)
 
 
-def retrieve_coupon(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+def retrieve_coupon(ctx: Context, object_id: str, params: Params) -> Data:
     return ctx.get("coupon", object_id).data
 
 
-def update_coupon(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+def update_coupon(ctx: Context, object_id: str, params: Params) -> Data:
     row = ctx.get("coupon", object_id)
     changes = {k: v for k, v in params.items() if k == "name"}
     if "metadata" in params:
@@ -303,9 +301,9 @@ def update_coupon(ctx: Context, object_id: str, params: Params) -> dict[str, Any
     return ctx.update(row, changes)
 
 
-def delete_coupon(ctx: Context, object_id: str, params: Params) -> dict[str, Any]:
+def delete_coupon(ctx: Context, object_id: str, params: Params) -> Data:
     return ctx.delete(ctx.get("coupon", object_id))
 
 
-def list_coupons(ctx: Context, params: Params) -> dict[str, Any]:
+def list_coupons(ctx: Context, params: Params) -> Data:
     return ctx.list("coupon", params, url="/v1/coupons")

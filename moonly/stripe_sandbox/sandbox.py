@@ -8,24 +8,30 @@ In-process, give the SDK its HTTP client::
 Over HTTP, serve `sandbox.wsgi_app()` (`python -m moonly.stripe_sandbox`) and point the
 SDK's `base_addresses={"api": "http://127.0.0.1:12111"}` at it.
 
-The same WSGI app serves the pages a browser visits: hosted Checkout at `/pay/<cs_…>`, the
-customer portal at `/portal/<bps_…>` and 3-D Secure at `/3ds/<pi_…>`. Mounted under a
-prefix of another app (werkzeug's DispatcherMiddleware), pass that public address::
+The same WSGI app serves the pages a browser visits: hosted Checkout at
+`/pay/<cs_…>`, the customer portal at `/portal/<bps_…>` and 3-D Secure at
+`/3ds/<pi_…>`. Mounted under a prefix of another app (werkzeug's
+DispatcherMiddleware), pass that public address::
 
     Sandbox(url, public_url="http://127.0.0.1:5000/_stripe-sandbox")
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from . import events
-from .api import Response, handle
 from .client import Faults, SandboxHTTPClient
 from .database import open_engine
 from .models import Base
+from .server import make_wsgi_app
 from .store import DEFAULT_PUBLIC_URL
+
+if TYPE_CHECKING:  # typeshed's name for a WSGI app, for type checkers alone
+    from _typeshed.wsgi import WSGIApplication
 
 
 class Sandbox:
@@ -49,18 +55,6 @@ class Sandbox:
             self.engine, self.faults, lambda: self.public_url or DEFAULT_PUBLIC_URL
         )
 
-    def handle(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        body: str,
-        headers: dict[str, str],
-        public_url: str | None = None,
-    ) -> Response:
-        base = self.public_url or public_url or DEFAULT_PUBLIC_URL
-        return handle(self.engine, method, path, query, body, headers, base)
-
     def deliver_due(
         self, post: events.Poster = events.post_http
     ) -> events.DeliveryReport:
@@ -74,7 +68,7 @@ class Sandbox:
         return events.Deliverer(self.engine, interval, post)
 
     def backlog(self) -> tuple[int, int | None]:
-        """Deliveries waiting, and the epoch second the oldest one has been due since."""
+        """Deliveries waiting, and the epoch second since which the oldest is due."""
         return events.backlog(self.engine)
 
     def reset(self) -> None:
@@ -84,10 +78,8 @@ class Sandbox:
                 session.execute(delete(table))
             session.commit()
 
-    def wsgi_app(self):  # type: ignore[no-untyped-def]
+    def wsgi_app(self) -> WSGIApplication:
         """The sandbox as a WSGI application serving Stripe's API at `/v1/…`."""
-        from .server import make_wsgi_app
-
         return make_wsgi_app(self)
 
     def dispose(self) -> None:

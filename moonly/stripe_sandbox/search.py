@@ -1,4 +1,5 @@
-"""`GET /v1/{customers,charges,invoices,payment_intents,prices,products,subscriptions}/search`.
+"""`GET /v1/<resource>/search` for customers, charges, invoices, payment_intents,
+prices, products and subscriptions.
 
 Stripe's search query language (docs.stripe.com/search#search-query-language): clauses
 `field:value` joined by spaces or `AND`, or by `OR` (never both in one query), each one
@@ -19,11 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from stripe import params as sp
 
-from .billing_routes import RouteSpec
-from .common import Data, Params
 from .errors import SandboxError
 from .expansion import includable
 from .models import SandboxObject
+from .routing import RouteSpec
+from .shapes import Data, Params
 from .store import Context, check_limit
 
 MAX_CLAUSES = 10
@@ -150,14 +151,17 @@ def _invalid(problem: str) -> SandboxError:
 # Parsing.
 
 
+# A clause's value: a string (quoted in the query), a number, a bool, None for `null`.
+Value = str | int | float | bool | None
+
+
 @dataclass(frozen=True)
 class Clause:
     negated: bool
     field: str
     metadata_key: str | None
     operator: str
-    # A string (quoted in the query), an int or float, a bool, or None for `null`.
-    value: Any
+    value: Value
     quoted: bool
 
 
@@ -178,7 +182,7 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text[1:-1])
 
 
-def _literal(raw: str) -> tuple[Any, bool]:
+def _literal(raw: str) -> tuple[Value, bool]:
     if raw[0] in "'\"":
         return _unquote(raw), True
     if raw == "null":
@@ -381,9 +385,10 @@ def search(ctx: Context, resource: str, params: Params) -> Data:
 
 
 @includable("search_result", "total_count")
-def _total_count(ctx: Context, result: Data) -> Any:
+def _total_count(ctx: Context, result: Data) -> int | None:
     """Counted by `search` itself, which sees the whole match."""
-    return result.get("total_count")
+    count: int | None = result.get("total_count")
+    return count
 
 
 def _handler(resource: str) -> Callable[[Context, Params], Data]:

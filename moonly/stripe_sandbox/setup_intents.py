@@ -15,13 +15,15 @@ from sqlalchemy import select
 from stripe import params as sp
 
 from .cards import card_of
-from .common import Data, Params, missing, ref
+from .common import missing, ref
 from .errors import SandboxError
 from .ids import new_id
 from .invoice_payments import confirm_card
 from .models import SandboxObject
 from .payments import next_action
 from .resources import merge_metadata
+from .routing import PAGING, RouteSpec
+from .shapes import Data, Params
 from .store import Context
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -107,7 +109,8 @@ def confirm_with(
 
 def create_pending(ctx: Context, sub: Data) -> Data:
     """The `pending_setup_intent` of a subscription with nothing to pay yet (a trial
-    created with `default_incomplete`): its success saves the card on the subscription."""
+    created with `default_incomplete`): its success saves the card on the
+    subscription."""
     intent = _new(ctx, {"usage": "off_session"}, sub["customer"], None)
     ctx.emit("setup_intent.created", intent)
     return _save(ctx, intent)
@@ -235,8 +238,7 @@ def list_setup_intents(ctx: Context, params: Params) -> Data:
     return ctx.list("setup_intent", params, *filters, url="/v1/setup_intents")
 
 
-_LIST = "limit starting_after ending_before"
-SETUP_INTENT_ROUTES = [
+SETUP_INTENT_ROUTES: list[RouteSpec] = [
     (
         "post",
         "/v1/setup_intents",
@@ -249,7 +251,7 @@ SETUP_INTENT_ROUTES = [
         "/v1/setup_intents",
         sp.SetupIntentListParams,
         list_setup_intents,
-        _LIST + " customer payment_method",
+        PAGING + " customer payment_method",
     ),
     (
         "get",

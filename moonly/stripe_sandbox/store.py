@@ -7,12 +7,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxDelivery, SandboxEvent, SandboxObject
+from .shapes import Data, Params
 
 API_VERSION = "2026-10-28.endive"
 # `python -m moonly.stripe_sandbox` serves here unless told otherwise.
@@ -27,7 +28,7 @@ def event_type(kind: str, action: str) -> str:
     return f"{_EVENT_PREFIX.get(kind, kind)}.{action}"
 
 
-def check_limit(params: dict[str, Any]) -> int:
+def check_limit(params: Params) -> int:
     """A list's `limit`: 10 by default, 1 to 100 as Stripe allows."""
     limit = int(params.get("limit", 10))
     if not 1 <= limit <= 100:
@@ -52,7 +53,10 @@ def previous_value(old: Any, new: Any) -> Any:
     return old
 
 
-def created_filter(column: Any, created: Any) -> list[Any]:
+def created_filter(
+    column: ColumnElement[int] | QueryableAttribute[int],
+    created: int | dict[str, int] | None,
+) -> list[ColumnElement[bool]]:
     """SQL conditions for Stripe's `created` filter: a timestamp, or gt/gte/lt/lte."""
     if created is None:
         return []
@@ -74,7 +78,7 @@ def page_url(ctx: Context, path: str) -> str:
 
 @dataclass
 class Context:
-    """One API request: its session, its request id and idempotency key, and the clock."""
+    """One API request: its session, request id and idempotency key, and the clock."""
 
     session: Session
     # None for what the sandbox does on its own, such as a renewal.
@@ -89,7 +93,7 @@ class Context:
     authenticated: set[str] = field(default_factory=set)
     _inserted: int = field(default=0, init=False)
     _last_event_ns: int = field(default=0, init=False)
-    _endpoints: list[dict[str, Any]] | None = field(default=None, init=False)
+    _endpoints: list[Data] | None = field(default=None, init=False)
 
     @property
     def now(self) -> int:
@@ -102,9 +106,10 @@ class Context:
         return row
 
     def insert(
-        self, data: dict[str, Any], *, silent: bool = False, **columns: Any
-    ) -> dict[str, Any]:
-        """Store a new object; emit `<object>.created` unless Stripe sends no such event."""
+        self, data: Data, *, silent: bool = False, **columns: str | None
+    ) -> Data:
+        """Store a new object; emit `<object>.created` unless Stripe sends no such
+        event."""
         # One nanosecond apart, so objects made by one request list in creation order.
         self._inserted += 1
         row = SandboxObject(
@@ -122,11 +127,11 @@ class Context:
     def update(
         self,
         row: SandboxObject,
-        changes: dict[str, Any],
+        changes: Data,
         *,
         silent: bool = False,
-        **columns: Any,
-    ) -> dict[str, Any]:
+        **columns: str | None,
+    ) -> Data:
         """Apply changes, emitting `<object>.updated` with what they changed."""
         data = copy.deepcopy(row.data)
         previous = {}
@@ -142,7 +147,7 @@ class Context:
                 self.emit(event_type(data["object"], "updated"), data, previous)
         return data
 
-    def delete(self, row: SandboxObject, *, silent: bool = False) -> dict[str, Any]:
+    def delete(self, row: SandboxObject, *, silent: bool = False) -> Data:
         """Mark an object deleted; emit `<object>.deleted` unless Stripe sends none."""
         row.deleted = True
         row.lookup_key = None
@@ -158,11 +163,11 @@ class Context:
     def emit(
         self,
         event_type: str,
-        obj: dict[str, Any],
-        previous: dict[str, Any] | None = None,
+        obj: Data,
+        previous: Data | None = None,
     ) -> None:
         """Record an event, and a delivery to each endpoint listening for its type."""
-        data: dict[str, Any] = {"object": copy.deepcopy(obj)}
+        data: Data = {"object": copy.deepcopy(obj)}
         if previous is not None:
             data["previous_attributes"] = previous
         endpoints = [
@@ -203,7 +208,7 @@ class Context:
                 )
             )
 
-    def enabled_endpoints(self) -> list[dict[str, Any]]:
+    def enabled_endpoints(self) -> list[Data]:
         """The enabled webhook endpoints, read once per request."""
         if self._endpoints is None:
             rows = self.session.scalars(
@@ -218,8 +223,8 @@ class Context:
         return self._endpoints
 
     def list(
-        self, kind: str, params: dict[str, Any], *filters: Any, url: str
-    ) -> dict[str, Any]:
+        self, kind: str, params: Params, *filters: ColumnElement[bool], url: str
+    ) -> Data:
         """A page of objects, newest first, with Stripe's cursor parameters and its
         `created` filter."""
         limit = check_limit(params)

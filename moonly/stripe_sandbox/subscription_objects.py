@@ -1,4 +1,4 @@
-"""The objects a new subscription is made of: its items (with their prices) and itself."""
+"""The objects a new subscription is made of: its items (with their prices), itself."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import copy
 from collections.abc import Callable
 
 from . import discounts as di
-from .common import Data, Params, add_interval, in_list, ref, require
+from .common import add_interval, in_list, ref, require
 from .errors import SandboxError
 from .ids import new_id
 from .resources import merge_metadata
+from .shapes import Data, Params
 from .store import Context
 
 
@@ -178,8 +179,8 @@ def updated_items(ctx: Context, sub: Data, wanted: list[Params]) -> list[Data]:
         raise SandboxError(
             400,
             "The Moonly sandbox changes a subscription's prices only within the same "
-            "billing interval (an interval change resets the billing cycle); use Stripe "
-            "test mode for it.",
+            "billing interval (an interval change resets the billing cycle); use "
+            "Stripe test mode for it.",
             param="items",
             code="sandbox_unsupported_parameter",
         )
@@ -351,7 +352,8 @@ def new(ctx: Context, sub_id: str, customer: str, params: Params) -> Data:
 
 
 def cancel_fields(at_period_end: bool, item: Data, now: int) -> Data:
-    """What `cancel_at_period_end` sets; Stripe's canceled_at is when it was asked for."""
+    """What `cancel_at_period_end` sets; Stripe's canceled_at is when it was asked
+    for."""
     return {
         "cancel_at": item["current_period_end"] if at_period_end else None,
         "cancel_at_period_end": at_period_end,

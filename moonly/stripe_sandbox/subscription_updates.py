@@ -1,11 +1,11 @@
 """Updating a subscription's prices, trial and cancellation, as Stripe does.
 
 `items=[{"id": si, "price": new}]` switches prices in the middle of a period with
-`proration_behavior`: `create_prorations` (the default) leaves the prorations pending for
-the next invoice, `always_invoice` invoices them at once (charged to the subscription's
-card), `none` makes none; `proration_date` is the moment they are computed for.
-`trial_end` moves a trial's end, or ends it `now` (billing starts at once). `cancel_at`
-ends the subscription when its clock passes that time.
+`proration_behavior`: `create_prorations` (the default) leaves the prorations pending
+for the next invoice, `always_invoice` invoices them at once (charged to the
+subscription's card), `none` makes none; `proration_date` is the moment they are
+computed for. `trial_end` moves a trial's end, or ends it `now` (billing starts at
+once). `cancel_at` ends the subscription when its clock passes that time.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from __future__ import annotations
 from . import invoices as inv
 from . import lifecycle, prorations
 from . import subscription_objects as so
-from .common import Data, Params, in_list
+from .common import in_list
 from .errors import SandboxError
 from .models import SandboxObject
 from .payments import Attempt
+from .shapes import Data, Params
 from .store import Context
 
 PAYMENT_BEHAVIORS = ("allow_incomplete", "error_if_incomplete")

@@ -1,4 +1,5 @@
-"""Subscriptions: creating one (its first invoice paid at once), reading, changing, canceling."""
+"""Subscriptions: creating one (its first invoice paid at once), reading, changing,
+canceling."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from . import invoices as inv
 from . import lifecycle, prorations, setup_intents
 from . import subscription_objects as so
 from . import subscription_updates as updates
-from .common import Data, Params, at_subscription_time, missing, ref, require
+from .common import at_subscription_time, missing, ref, require
 from .errors import SandboxError
 from .ids import new_id
 from .lifecycle import end
@@ -16,12 +17,14 @@ from .models import SandboxObject
 from .payment_methods import customer_payment_method
 from .payments import Attempt
 from .resources import merge_metadata
+from .shapes import Data, Params
 from .store import Context
 
 REQUIRES_ACTION = (
     "Payment for this subscription requires additional user action before it can be "
-    "completed successfully. Payment can be completed using the PaymentIntent associated "
-    "with `subscription.latest_invoice`. Additional information is available here: "
+    "completed successfully. Payment can be completed using the PaymentIntent "
+    "associated with `subscription.latest_invoice`. Additional information is "
+    "available here: "
     "https://stripe.com/docs/billing/subscriptions/overview#requires-action"
 )
 NO_PAYMENT_METHOD = (
@@ -142,7 +145,8 @@ def _row(ctx: Context, object_id: str) -> SandboxObject:
 
 
 def list_subscriptions(ctx: Context, params: Params) -> Data:
-    """Newest first; without `status`, canceled subscriptions are left out like Stripe."""
+    """Newest first; without `status`, canceled subscriptions are left out, as Stripe
+    does."""
     status = SandboxObject.data["status"].as_string()
     wanted = params.get("status")
     filters = []

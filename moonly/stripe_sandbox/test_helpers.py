@@ -15,10 +15,10 @@ from typing import TypedDict
 
 from sqlalchemy import delete
 
-from .billing_routes import RouteSpec
 from .clock import AdvanceParams, advance_subscription
-from .common import Data, Params
 from .models import Base
+from .routing import RouteSpec
+from .shapes import Data, Params
 from .store import Context
 
 

@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import copy
 import hmac
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Request, Response
 
 from . import setup_intents
-from .common import Data
 from .invoice_payments import on_invoice_clock, settle
 from .models import SandboxObject
-from .pages import public_url, render
+from .pages import Site, public_url, render
 from .payments import charge_intent, fail_authentication
+from .shapes import Data
 from .store import Context
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 PREFIX = "/3ds/"
 MERCHANT = "Moonly"
@@ -89,7 +86,7 @@ def _authenticate(ctx: Context, intent: Data, complete: bool) -> Data:
     return attempt.intent
 
 
-def respond(sandbox: Sandbox, request: Request) -> Response:
+def respond(site: Site, request: Request) -> Response:
     """Show the challenge (GET) or answer it (POST)."""
     object_id = request.path[len(PREFIX) :].strip("/")
     if request.method not in ("GET", "HEAD", "POST"):
@@ -99,8 +96,8 @@ def respond(sandbox: Sandbox, request: Request) -> Response:
         if request.method == "POST"
         else request.args.get("client_secret", "")
     )
-    with Session(sandbox.engine) as session:
-        ctx = Context(session, None, None, public_url=public_url(sandbox, request))
+    with Session(site.engine) as session:
+        ctx = Context(session, None, None, public_url=public_url(site, request))
         row = session.get(SandboxObject, object_id)
         valid = (
             row is not None

@@ -21,16 +21,15 @@ from urllib.parse import urlsplit
 
 from stripe import params as sp
 
-from .billing_routes import RouteSpec
-from .common import Data, Params
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
 from .params import fields_of
 from .resources import merge_metadata
+from .routing import PAGING, RouteSpec
+from .shapes import Data, Params
 from .store import Context
 
-_LIST = "limit starting_after ending_before"
 _LOCAL_HOSTS = ("localhost", "127.0.0.1")
 MAX_ENDPOINTS = 16  # Stripe allows 16 webhook endpoints per account and mode.
 
@@ -50,12 +49,14 @@ KNOWN_EVENT_TYPES = _sdk_event_types()
 def _relaxed(cls: type) -> type:
     """The SDK's params class with `enabled_events` typed as plain strings.
 
-    The SDK types it as a Literal of some 270 names; checked against that, an unknown name
-    would be refused as `enabled_events[0]` with every allowed name listed. Relaxing it lets
-    the handler refuse it as `enabled_events`, naming the unknown event.
+    The SDK types it as a Literal of some 270 names; checked against that, an unknown
+    name would be refused as `enabled_events[0]` with every allowed name listed.
+    Relaxing it lets the handler refuse it as `enabled_events`, naming the unknown
+    event.
     """
     names: Any = list[str]
-    if "enabled_events" not in cls.__required_keys__:  # type: ignore[attr-defined]
+    required: frozenset[str] = getattr(cls, "__required_keys__", frozenset())
+    if "enabled_events" not in required:
         names = NotRequired[names]
     relaxed = type(cls)(
         cls.__name__, (cls,), {"__annotations__": {"enabled_events": names}}
@@ -101,7 +102,8 @@ def _check_events(events: list[str]) -> list[str]:
             raise SandboxError.invalid(
                 "enabled_events",
                 f"Invalid enabled_events: {name!r} is not a known event type. Use "
-                "'*' for every event, or names such as 'customer.subscription.updated'.",
+                "'*' for every event, or names such as "
+                "'customer.subscription.updated'.",
             )
     return list(dict.fromkeys(events))
 
@@ -195,7 +197,7 @@ WEBHOOK_ENDPOINT_ROUTES: list[RouteSpec] = [
         "/v1/webhook_endpoints",
         sp.WebhookEndpointListParams,
         list_endpoints,
-        _LIST,
+        PAGING,
     ),
     (
         "get",

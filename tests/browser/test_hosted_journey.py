@@ -15,7 +15,7 @@ def test_invite_to_hosted_checkout_to_portal_switch_to_pro(
     page.goto(live_server.url + "/signup")
     sign_up(page, "hosted@example.com")
     page.click("#signup-submit")
-    page.wait_for_url("**/account")
+    page.wait_for_url("**/pricing")
 
     page.goto(live_server.url + "/checkout/moonly_starter_monthly")
     shots.take(page, "checkout-both-ways")

@@ -1,0 +1,48 @@
+"""The API's rate limits: the pages' policy (`moonly.accounts.limits`), counted with
+the pages'. The app has no device cookie, so the account-wide limit on failed logins
+applies to every app login; a token the app already holds keeps working meanwhile."""
+
+from __future__ import annotations
+
+from flask import Response
+from werkzeug.exceptions import HTTPException
+
+from ..accounts import limits as policy
+from ..accounts.service import normalize_email
+from ..extensions import limiter
+from . import inputs, tokens
+from .errors import ApiError
+
+
+def login_email() -> str:
+    try:
+        value = inputs.json_object().get("email")
+    except (ApiError, HTTPException):  # the view answers for the body
+        return ""
+    if not isinstance(value, str) or not inputs.storable(value):
+        return ""
+    return normalize_email(value)[:254]
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code != 200
+
+
+def _token_user() -> str:
+    row = tokens.current()
+    return "api-cello-token:" + (row.user.public_id if row else "anonymous")
+
+
+ACCOUNT_MESSAGE = (
+    "Too many failed logins for this account. Wait an hour and try again; "
+    "an app already logged in stays logged in."
+)
+
+login = policy.login_limits(
+    email=login_email,
+    failed=_failed,
+    known_client=None,
+    account_message=ACCOUNT_MESSAGE,
+)
+signup = policy.signup_per_address
+cello_token = limiter.limit(policy.setting("RATELIMIT_TOKEN"), key_func=_token_user)
