@@ -15,6 +15,7 @@ production in the Procfile's `worker`, `flask worker`.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 from collections.abc import Callable, Mapping
@@ -58,7 +59,9 @@ class RetryPolicy:
         age = now - as_utc(created_at).timestamp()
         if not retryable or age >= self.give_up_after:
             return None
-        return now + round(self.retry_delay(attempts))
+        # Rounded up: `now` is a whole second already past, so rounding down (or to
+        # the nearest) could make a retry due a moment after the failure.
+        return now + math.ceil(self.retry_delay(attempts))
 
 
 POLICY = RetryPolicy()

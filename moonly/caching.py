@@ -1,13 +1,18 @@
 """Every cache of the app is made here, and `clear()` empties them all.
 
-Two kinds:
+For the whole process:
 
-- `memoize(maxsize)`: a function's results by its arguments, for the whole process
-  (cachetools' LRU cache behind a lock; `maxsize=None`: unbounded). For what depends on
-  the arguments alone: parsed invite links, cookie headers, the inline stylesheets.
-- `refreshed(name, ttl)`: a value read from an outside service, one per app (in
-  `app.extensions`), fresh for `ttl` seconds; while a new read fails, the last value
-  read stays in use. For what Stripe holds: the prices and the new-user offer.
+- `memoize(maxsize)`: a function's results by its arguments (cachetools' LRU cache
+  behind a lock; `maxsize=None`: unbounded). For what depends on the arguments alone:
+  parsed invite links, cookie headers, the inline stylesheets, the favicon.
+
+For each app (kept in `app.extensions`, as what they hold depends on its settings):
+
+- `refreshed(name, ttl)`: a value read from an outside service, fresh for `ttl`
+  seconds; while a new read fails, the last value read stays in use. For what Stripe
+  holds: the prices and the new-user offer.
+- `memo(name, maxsize)`: values made once per key, the least recently used going first
+  (cachetools' LRU cache behind a lock). For the rendered landing pages.
 
 `clear()` is what the catalog bootstrap, the demo reset and the tests call.
 """
@@ -18,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, MutableMapping
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, cast
 
 from cachetools import LRUCache, cached, keys
 from flask import current_app, has_app_context
@@ -94,6 +99,43 @@ class Refreshed(Generic[T]):
         self._kept = None
 
 
+_MISSING = object()
+
+
+class Memo(Generic[T]):
+    """Values made once per key and kept, at most `maxsize` of them."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.cache: LRUCache[Hashable, T] = LRUCache(maxsize)
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        """The value kept for `key`, else `make()` (kept from now on)."""
+        with self._lock:
+            found = self.cache.get(key, _MISSING)
+        if found is not _MISSING:
+            return cast(T, found)
+        value = make()
+        with self._lock:
+            self.cache[key] = value
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self.cache.clear()
+
+
+class _AppCache(Protocol):
+    def clear(self) -> None: ...
+
+
+def _app_cache(name: str, make: Callable[[], _AppCache]) -> Any:
+    caches: dict[str, _AppCache] = current_app.extensions.setdefault(EXTENSION, {})
+    if name not in caches:
+        caches.setdefault(name, make())
+    return caches[name]
+
+
 def _always(value: object) -> bool:
     return True
 
@@ -103,10 +145,14 @@ def refreshed(
 ) -> Refreshed[T]:
     """The current app's cache `name`, made on first use; `keep` says which values read
     are worth keeping (an empty answer may not be)."""
-    caches: dict[str, Refreshed[Any]] = current_app.extensions.setdefault(EXTENSION, {})
-    if name not in caches:
-        caches.setdefault(name, Refreshed(name, ttl, keep))
-    return caches[name]
+    cache: Refreshed[T] = _app_cache(name, lambda: Refreshed(name, ttl, keep))
+    return cache
+
+
+def memo(name: str, maxsize: int) -> Memo[Any]:
+    """The current app's memo `name`, made on first use."""
+    cache: Memo[Any] = _app_cache(name, lambda: Memo(maxsize))
+    return cache
 
 
 def clear() -> None:

@@ -15,6 +15,8 @@ from moonly.billing.catalog import (
     prices,
 )
 from moonly.caching import Refreshed
+from moonly.landing import views as landing_views
+from moonly.landing.views import PAGE_CACHE_SIZE
 
 
 class Down(Exception):
@@ -86,21 +88,38 @@ def test_without_the_coupon_readable_there_is_no_offer(app, sandbox):
 
 def test_clear_empties_every_cache(app, client, catalog):
     assert client.get("/?ucc=clear1&referrerName=Alice").status_code == 200
+    assert client.get("/favicon.svg").status_code == 200
     memoized = [
         referral._invite_for_query,
         referral._invite_cookie_header,
         security._inline_style,
+        landing_views._icon,
     ]
     assert all(len(f.cache) for f in memoized)
     with app.app_context():
         prices()
-        new_user_offer()
         kept = app.extensions[caching.EXTENSION]
-        assert set(kept) == {"prices", "new-user offer"}
-        assert all(cache._kept is not None for cache in kept.values())
+        assert set(kept) == {"prices", "new-user offer", "landing pages"}
+        refreshed = [kept["prices"], kept["new-user offer"]]
+        assert all(cache._kept is not None for cache in refreshed)
+        assert len(kept["landing pages"].cache) == 1
         caching.clear()
-        assert all(cache._kept is None for cache in kept.values())
+        assert all(cache._kept is None for cache in refreshed)
+        assert len(kept["landing pages"].cache) == 0
     assert not any(len(f.cache) for f in memoized)
+
+
+def test_a_landing_page_is_rendered_once_per_referrer_and_offer(app, client):
+    first = client.get("/?ucc=page1&referrerName=Alice").data
+    with app.app_context():
+        pages = caching.memo("landing pages", 256)
+        (key,) = pages.cache
+        pages.cache[key] = b"kept"  # what the next visit gets, unrendered
+    assert client.get("/?ucc=page2&referrerName=Alice").data == b"kept"
+    assert client.get("/?ucc=page3&referrerName=Bob").data != b"kept"
+    with app.app_context():
+        caching.clear()
+    assert client.get("/?ucc=page4&referrerName=Alice").data == first
 
 
 def test_the_demo_reset_and_the_bootstrap_clear_the_caches(app, client, catalog):
@@ -117,8 +136,12 @@ def test_the_demo_reset_and_the_bootstrap_clear_the_caches(app, client, catalog)
     assert len(referral._invite_for_query.cache) == 0
 
 
-def test_bounds_are_the_ones_the_caches_always_had():
+def test_bounds_are_the_ones_the_caches_always_had(app, client):
     assert referral._invite_for_query.cache.maxsize == referral.INVITES_CACHED == 1024
     assert referral._invite_cookie_header.cache.maxsize == 256
     assert isinstance(security._inline_style.cache, dict)  # two stylesheets
     assert OFFER_CACHE_SECONDS == 300
+    client.get("/")
+    with app.app_context():
+        pages = app.extensions[caching.EXTENSION]["landing pages"]
+        assert pages.cache.maxsize == PAGE_CACHE_SIZE == 256

@@ -10,7 +10,7 @@ import stripe as stripe_sdk
 from helpers import AuthActions, csrf_token
 
 from moonly import create_app
-from moonly.extensions import csrf
+from moonly.extensions import csrf, db
 
 CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -152,10 +152,17 @@ def test_production_hides_the_demo_and_secures_cookies(monkeypatch, database_uri
     monkeypatch.delenv("MOONLY_DEMO", raising=False)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_uri}, env="production")
     client = app.test_client()
-    assert client.get("/demo/").status_code == 404
-    response = client.get("/?ucc=test")
-    assert "Secure" in response.headers["Set-Cookie"]
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    try:
+        assert client.get("/demo/").status_code == 404
+        response = client.get("/?ucc=test")
+        assert "Secure" in response.headers["Set-Cookie"]
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    finally:  # close its connections, as the make_app fixture does for its apps
+        with app.app_context():
+            db.engine.dispose()
+        sandbox = app.extensions.get("moonly.stripe_sandbox")
+        if sandbox is not None:
+            sandbox.dispose()
 
 
 def test_no_secrets_in_logs(make_app, httpserver, caplog, catalog):

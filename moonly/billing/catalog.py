@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Literal
 
 from .. import caching
 from . import stripe_api
-
-log = logging.getLogger(__name__)
 
 NEW_USER_COUPON_ID = "moonly-new-user"
 NEW_USER_PERCENT_OFF = 20.0

@@ -1,12 +1,11 @@
 """The product page, which captures invite links."""
 
-from collections import OrderedDict
-from functools import cache
 from pathlib import Path
 
 from flask import current_app, render_template, request, session
 from flask_login import current_user
 
+from .. import caching
 from ..billing.catalog import PLANS, new_user_offer
 from ..referral import current_invite, remember_invite
 from . import bp
@@ -50,22 +49,17 @@ def index():
             "landing/index.html", invite=invite, offer=offer, plans=PLANS
         )
     key = (invite.referrer_name if invite else None, invite is not None, offer)
-    pages: OrderedDict = current_app.extensions.setdefault(
-        "moonly.landing_pages", OrderedDict()
-    )
-    page = pages.get(key)
-    if page is None:
-        page = render_template(
+    page = caching.memo("landing pages", PAGE_CACHE_SIZE).get(
+        key,
+        lambda: render_template(
             "landing/index.html", invite=invite, offer=offer, plans=PLANS
-        ).encode()  # kept as bytes: no 25 KB encode per request
-        pages[key] = page
-        while len(pages) > PAGE_CACHE_SIZE:
-            pages.popitem(last=False)
+        ).encode(),  # kept as bytes: no 25 KB encode per request
+    )
     # The page differs for a signed-in visitor; say so to caches.
     return current_app.response_class(page, headers=VARY_COOKIE, mimetype="text/html")
 
 
-@cache
+@caching.memoize(None)
 def _icon(static_folder: str) -> bytes:
     return (Path(static_folder) / "favicon.svg").read_bytes()
 
