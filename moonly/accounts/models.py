@@ -1,4 +1,4 @@
-"""The user and organization tables."""
+"""The user and organization tables, and the invite-link visit a signup followed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..ids import public_id
-from ..landing.models import InviteVisit
 from ..timeutil import utcnow
 
 
@@ -25,6 +24,24 @@ class Organization(db.Model):
     )
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+
+class InviteVisit(db.Model):
+    """An invite-link visit, so a demo can show when and how a referral arrived."""
+
+    __tablename__ = "invite_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ucc: Mapped[str] = mapped_column(String(64), index=True)
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    referrer_name: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(255))
+    # The earlier invite's ucc this link replaced in the same browser (the latest
+    # counts).
+    replaced_ucc: Mapped[str | None] = mapped_column(String(64))
+    visited_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
 

@@ -14,8 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..landing.models import InviteVisit
-from .models import Organization, User
+from .models import InviteVisit, Organization, User
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128

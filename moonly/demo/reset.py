@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import delete
 
-from ..accounts.models import Organization, User
+from ..accounts.models import InviteVisit, Organization, User
 from ..billing import catalog, local_webhooks, portal, stripe_api
 from ..billing.models import Charge, Invoice, PaymentAttempt, Subscription
 from ..cello.models import CelloEvent
 from ..extensions import db
-from ..landing.models import InviteVisit
 from ..webhooks.models import StripeEvent
 
 # Children before parents, so foreign keys hold at every step.
