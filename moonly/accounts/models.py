@@ -38,8 +38,7 @@ class InviteVisit(db.Model):
     product_id: Mapped[str | None] = mapped_column(String(64))
     referrer_name: Mapped[str | None] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(255))
-    # The earlier invite's ucc this link replaced in the same browser (the latest
-    # counts).
+    # The earlier invite's ucc this link replaced in this browser (the latest counts).
     replaced_ucc: Mapped[str | None] = mapped_column(String(64))
     visited_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
