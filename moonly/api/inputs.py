@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import g, request
 
-from ..referral import clean_ucc
+from ..referral.invites import clean_ucc
 from .errors import ApiError
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 
-from ..referral import clean_name, clean_ucc
+from ..referral.invites import clean_name, clean_ucc
 
 ALPHABET = string.ascii_letters + string.digits
 

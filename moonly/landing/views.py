@@ -8,7 +8,7 @@ from flask import current_app, render_template, request, session
 from flask_login import current_user
 
 from ..billing.catalog import PLANS, new_user_offer
-from ..referral import current_invite, remember_invite
+from ..referral.invites import current_invite, remember_invite
 from . import bp
 
 

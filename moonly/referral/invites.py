@@ -17,8 +17,8 @@ from typing import Any
 from flask import Response, current_app, request
 from werkzeug.http import dump_cookie
 
-from .redirects import safe_local_path
-from .timeutil import utcnow
+from ..redirects import safe_local_path
+from ..timeutil import utcnow
 
 # Cello's codes are 11 alphanumerics; its own checks use `ucc=test`. Accept any plain
 # token, and nothing that could carry markup, separators or cookie syntax.
