@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..billing.events import StripeEvent
+from ..cello.stripe_webhook import CELLO_EVENTS
 from ..extensions import db
 from ..timeutil import isoformat
-from ..webhooks.handlers import CELLO_EVENTS
-from ..webhooks.models import StripeEvent
 
 # What Cello's own Stripe webhook receives, and the fields it reads from each event.
 CELLO_READS = {

@@ -7,10 +7,10 @@ from sqlalchemy import delete
 
 from ..accounts.models import InviteVisit, Organization, User
 from ..billing import catalog, local_webhooks, portal, stripe_api
+from ..billing.events import StripeEvent
 from ..billing.models import Charge, Invoice, PaymentAttempt, Subscription
 from ..cello.models import CelloEvent
 from ..extensions import db
-from ..webhooks.models import StripeEvent
 
 # Children before parents, so foreign keys hold at every step.
 TABLES = (

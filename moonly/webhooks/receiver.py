@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from ..billing import local_webhooks
+from ..billing.events import StripeEvent
 from ..extensions import db
 from ..timeutil import utcnow
 from . import handlers, shape
-from .models import StripeEvent
 
 log = logging.getLogger(__name__)
 TOLERANCE = 300  # seconds; Stripe's own default
