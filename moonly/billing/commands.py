@@ -69,17 +69,6 @@ def finish_deletions_command() -> None:
         raise SystemExit(1)
 
 
-@stripe_cli.command("reprocess-failed")
-def reprocess_failed_command() -> None:
-    """Re-run stored webhook events whose processing failed."""
-    from ..webhooks.receiver import reprocess_failed
-
-    done, failed = reprocess_failed()
-    click.echo(f"{done} event(s) processed, {failed} still failing.")
-    if failed:
-        raise SystemExit(1)
-
-
 def _require_sandbox() -> None:
     if not stripe_api.is_sandbox():
         raise click.ClickException("This command only works with the offline sandbox.")
