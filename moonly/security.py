@@ -1,4 +1,5 @@
-"""Response headers: a Content-Security-Policy that names exactly the Cello hosts in use."""
+"""Response headers: a Content-Security-Policy that names exactly the Cello hosts in
+use; no-store for signed-in pages; NUL bytes refused."""
 
 from __future__ import annotations
 
@@ -9,22 +10,12 @@ from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, g, request
-from flask_login import current_user
 from markupsafe import Markup
 
-from .cello import component
+from .cello.hosts import api_host, assets_host
+from .cello.page import CELLO_ATTRIBUTION_STUB
 
 bp = Blueprint("security", __name__)
-
-# Cello's command-queue stub (docs.cello.so, attribution-js-usage). It must run before
-# any call to the library, so it is inline in <head>; the CSP allows it by its hash.
-CELLO_ATTRIBUTION_STUB = (
-    'window.CelloAttribution=window.CelloAttribution||function(t,...o){if("getReferral"'
-    '===t)throw new Error("getReferral is not supported in this context. Use getUcc '
-    'instead.");let e,n;const i=new Promise((t,o)=>{e=t,n=o});return window.'
-    "CelloAttributionCmd=window.CelloAttributionCmd||[],window.CelloAttributionCmd.push"
-    "({command:t,args:o,resolve:e,reject:n}),i}"
-)
 
 
 def _sha256(text: str) -> str:
@@ -50,7 +41,7 @@ def inline_style(name: str) -> Markup:
 
 def content_security_policy() -> str:
     """Self, plus Cello's asset and API hosts for the configured CELLO_ENV only."""
-    assets, api = component.assets_host(), component.api_host()
+    assets, api = assets_host(), api_host()
     folder = current_app.static_folder or ""
     styles = " ".join(f"'{_inline_style(folder, name)[1]}'" for name in INLINE_STYLES)
     directives = {
@@ -70,14 +61,8 @@ def content_security_policy() -> str:
 
 
 @bp.app_context_processor
-def cello_page_context() -> dict:
-    booted = component.enabled() and current_user.is_authenticated
-    return {
-        "cello_attribution_stub": Markup(CELLO_ATTRIBUTION_STUB),  # noqa: S704 - a constant
-        "inline_style": inline_style,
-        "cello_attribution_src": f"{component.assets_host()}/attribution/latest/cello-attribution.js",
-        "cello_component": component.boot_settings(current_user) if booted else None,
-    }
+def page_context() -> dict[str, Callable[[str], Markup]]:
+    return {"inline_style": inline_style}
 
 
 @bp.after_app_request

@@ -9,20 +9,7 @@ import jwt
 from flask import current_app
 
 from ..accounts.models import User
-
-ASSETS = {
-    "sandbox": "https://assets.sandbox.cello.so",
-    "production": "https://assets.cello.so",
-}
-API = {"sandbox": "https://api.sandbox.cello.so", "production": "https://api.cello.so"}
-
-
-def assets_host() -> str:
-    return ASSETS[current_app.config["CELLO_ENV"]]
-
-
-def api_host() -> str:
-    return API[current_app.config["CELLO_ENV"]]
+from .hosts import assets_host
 
 
 def enabled() -> bool:
