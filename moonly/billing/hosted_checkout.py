@@ -92,13 +92,8 @@ def finished_session(user: User, session_id: str) -> stripe.checkout.Session | N
     `checkout.session.completed` webhook, whichever comes first, records them."""
     if not SESSION_ID.match(session_id or ""):
         return None
-    try:
-        session = stripe_api.retrieve_checkout_session(session_id)
-    except stripe.InvalidRequestError as error:
-        if error.http_status == 404:
-            return None
-        raise
-    if session.client_reference_id != user.public_id:
+    session = stripe_api.unless_gone(stripe_api.retrieve_checkout_session, session_id)
+    if session is None or session.client_reference_id != user.public_id:
         return None
     record(session)
     db.session.commit()

@@ -10,8 +10,9 @@ services, and mypy checks them against the SDK's typed params for the API versio
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import stripe
 from flask import Flask, current_app
@@ -25,6 +26,7 @@ SANDBOX_EXTENSION = "moonly.stripe_sandbox"
 # customer portal, 3-D Secure), as Stripe serves them on its own origin.
 SANDBOX_PAGES = "/_stripe-sandbox"
 StripeError = stripe.StripeError
+Fetched = TypeVar("Fetched")
 
 
 def is_sandbox() -> bool:
@@ -113,6 +115,16 @@ def reset_sandbox() -> None:
     _sandbox_helper("reset")
 
 
+def unless_gone(retrieve: Callable[[str], Fetched], object_id: str) -> Fetched | None:
+    """The object as Stripe holds it now, or None when Stripe no longer has it (404)."""
+    try:
+        return retrieve(object_id)
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
+
+
 def dashboard_url(kind: str, object_id: str) -> str | None:
     """A link to the object in Stripe's test-mode dashboard (none offline)."""
     if is_sandbox():
@@ -149,12 +161,7 @@ def customers_with_email(email: str) -> list[stripe.Customer]:
 
 
 def retrieve_coupon(coupon_id: str) -> stripe.Coupon | None:
-    try:
-        return client().v1.coupons.retrieve(coupon_id)
-    except stripe.InvalidRequestError as error:
-        if error.http_status == 404:
-            return None
-        raise
+    return unless_gone(client().v1.coupons.retrieve, coupon_id)
 
 
 def create_coupon(
@@ -468,12 +475,7 @@ def create_webhook_endpoint(
 
 
 def retrieve_webhook_endpoint(endpoint_id: str) -> stripe.WebhookEndpoint | None:
-    try:
-        return client().v1.webhook_endpoints.retrieve(endpoint_id)
-    except stripe.InvalidRequestError as error:
-        if error.http_status == 404:
-            return None
-        raise
+    return unless_gone(client().v1.webhook_endpoints.retrieve, endpoint_id)
 
 
 def move_webhook_endpoint(endpoint_id: str, url: str) -> stripe.WebhookEndpoint:
