@@ -49,14 +49,6 @@ class Quote:
         return self.discounted_periods > 0 and self.first != self.regular
 
     @property
-    def first_amount(self) -> str:
-        return money(self.first)
-
-    @property
-    def regular_amount(self) -> str:
-        return money(self.regular)
-
-    @property
     def summary(self) -> str:
         """What the user pays, e.g. "$9.60/month for 3 months, then $12.00/month"."""
         regular = f"{money(self.regular)}/{self.interval}"

@@ -12,10 +12,6 @@ from ..accounts.models import User
 from ..extensions import db
 from ..timeutil import utcnow
 
-# pending: to send (now or at next_attempt_at); sent; failed: Cello refused it or we gave
-# up; not_configured: no Cello API credentials, kept until there are some.
-STATUSES = ("pending", "sent", "failed", "not_configured")
-
 
 class CelloEvent(db.Model):
     __tablename__ = "cello_events"
@@ -27,6 +23,8 @@ class CelloEvent(db.Model):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     trigger: Mapped[str] = mapped_column(String(64))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending: to send (now or at next_attempt_at); sent; failed: Cello refused it or
+    # we gave up; not_configured: no Cello API credentials, kept until there are some.
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[int] = mapped_column(BigInteger, index=True)
