@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, Flask, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from markupsafe import Markup
 
 from .cello.hosts import api_host, assets_host
 from .cello.page import CELLO_ATTRIBUTION_STUB
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 bp = Blueprint("security", __name__)
 
@@ -66,7 +71,7 @@ def page_context() -> dict[str, Callable[[str], Markup]]:
 
 
 @bp.after_app_request
-def no_store_for_signed_in_users(response):
+def no_store_for_signed_in_users(response: Response) -> Response:
     """A page made for a signed-in user (/account, /cello/token, checkout, any page
     naming them) is never kept by a browser or a shared cache."""
     user = g.get("_login_user")  # Flask-Login's user for this request, if loaded
@@ -79,7 +84,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @bp.before_app_request
-def refuse_nul_bytes():
+def refuse_nul_bytes() -> None:
     """No text field anywhere may hold NUL: PostgreSQL refuses it, so refuse it first."""
     query = request.environ.get("QUERY_STRING", "")  # the raw string: no parsing
     if "%00" in query or "\x00" in query:
@@ -112,12 +117,20 @@ class SecurityHeaders:
     static files included, unless the app set one itself. Doing it at the edge costs
     a tenth of doing it through Flask's response object on every request."""
 
-    def __init__(self, wsgi_app: Callable, headers: list[tuple[str, str]]):
+    def __init__(
+        self, wsgi_app: WSGIApplication, headers: list[tuple[str, str]]
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.headers = headers
 
-    def __call__(self, environ: dict, start_response: Callable):
-        def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        def start(
+            status: str,
+            headers: list[tuple[str, str]],
+            exc_info: OptExcInfo | None = None,
+        ) -> Callable[[bytes], object]:
             present = {name.lower() for name, _ in headers}
             headers.extend(h for h in self.headers if h[0].lower() not in present)
             return start_response(status, headers, exc_info)

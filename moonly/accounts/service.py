@@ -116,12 +116,10 @@ def signup_problems(
 
 
 def email_taken(email: str) -> bool:
-    return (
-        db.session.scalar(
-            select(func.count()).select_from(User).where(User.email == email)
-        )
-        > 0
+    count = db.session.scalar(
+        select(func.count()).select_from(User).where(User.email == email)
     )
+    return bool(count)
 
 
 def create_user(
@@ -184,7 +182,7 @@ def load_session_user(login_id: str) -> User | None:
     public_id, _, version = login_id.partition(":")
     if not version.isdigit():
         return None  # a session from before versions, or not ours
-    user = db.session.scalar(
+    user: User | None = db.session.scalar(
         select(User).where(User.public_id == public_id, User.deleted_at.is_(None))
     )
     if user is None or user.session_version != int(version):

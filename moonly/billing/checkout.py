@@ -151,7 +151,8 @@ def _id(value: object) -> str | None:
 
 def _record_refusal(customer_id: str, lookup_key: str, error: stripe.CardError) -> None:
     """Keep what Stripe said about a refused card (no subscription is left to show it)."""
-    body = (error.json_body or {}).get("error") or {}
+    json_body = error.json_body if isinstance(error.json_body, dict) else {}
+    body = json_body.get("error") or {}
     db.session.add(
         PaymentAttempt(
             customer_id=customer_id,

@@ -132,7 +132,7 @@ def link_customer(customer_id: str) -> User | None:
     public_id = customer.metadata.to_dict().get("new_user_id")
     if not public_id:
         return None
-    user = db.session.scalar(
+    user: User | None = db.session.scalar(
         select(User).where(User.public_id == public_id).with_for_update()
     )
     if user is not None and user.stripe_customer_id is None:
@@ -147,7 +147,7 @@ def unlink_deleted_customer(customer_id: str) -> User | None:
     customer = stripe_api.unless_gone(stripe_api.retrieve_customer, customer_id)
     if customer is not None and not getattr(customer, "deleted", False):
         return None  # not deleted after all (an old or forged event)
-    user = db.session.scalar(
+    user: User | None = db.session.scalar(
         select(User).where(User.stripe_customer_id == customer_id).with_for_update()
     )
     if user is None:
