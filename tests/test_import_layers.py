@@ -227,3 +227,11 @@ def test_the_check_sees_a_cycle():
     }
     assert cycle({**graph, "moonly.c": set()}) is None
     assert cycle(graph) == ["moonly.a", "moonly.b", "moonly.c", "moonly.a"]
+
+
+def test_the_readme_draws_the_same_layers():
+    layout = (ROOT / "README.md").read_text().split("## Layout", 1)[1]
+    drawing = layout.split("```\n")[1]
+    assert [line.split()[0] for line in drawing.splitlines()] == [
+        layer for layer, _ in LAYERS
+    ]
