@@ -167,6 +167,20 @@ def _record_refusal(customer_id: str, lookup_key: str, error: stripe.CardError) 
     db.session.commit()
 
 
+def checkout_customer(user: User) -> str:
+    """The customer a checkout bills: the user's, with Cello's metadata, created now if
+    signup could not. Refuses a user who already has a plan."""
+    if active_subscription(user) is not None:
+        raise AlreadySubscribed()
+    customer_id = ensure_customer(user)
+    if customer_id is None:
+        raise CheckoutError(
+            "We could not reach Stripe to set up your billing. Nothing was charged: "
+            "please try again in a moment."
+        )
+    return customer_id
+
+
 def start_subscription(
     user: User, price: CatalogPrice, payment_method: str, attempt: str
 ) -> Subscription:
@@ -176,14 +190,7 @@ def start_subscription(
     creates the subscription with the new-user coupon for a referred user's first
     plan. The attempt id makes a double submit one subscription (idempotency keys).
     """
-    if active_subscription(user) is not None:
-        raise AlreadySubscribed()
-    customer_id = ensure_customer(user)
-    if customer_id is None:
-        raise CheckoutError(
-            "We could not reach Stripe to set up your billing. Nothing was charged: "
-            "please try again in a moment."
-        )
+    customer_id = checkout_customer(user)
     key = f"moonly-checkout-{user.public_id}-{attempt}"
     stage = "before"  # what a failure can tell the user: before, during or after Stripe
     try:

@@ -22,10 +22,10 @@ from .checkout import (
     UNREACHABLE,
     AlreadySubscribed,
     CheckoutError,
-    active_subscription,
+    checkout_customer,
     offer_for,
 )
-from .customers import ensure_customer, subscription_metadata
+from .customers import subscription_metadata
 from .models import ACTIVE_STATUSES
 from .sync import sync_invoice, sync_subscription
 
@@ -41,14 +41,7 @@ def open_session(
     An unpaid earlier session of the user is expired first, so two open sessions can
     never both be paid; the attempt id makes a double submit one session.
     """
-    if active_subscription(user) is not None:
-        raise AlreadySubscribed()
-    customer_id = ensure_customer(user)
-    if customer_id is None:
-        raise CheckoutError(
-            "We could not reach Stripe to set up your billing. Nothing was charged: "
-            "please try again in a moment."
-        )
+    customer_id = checkout_customer(user)
     try:
         earlier = stripe_api.list_subscriptions(customer_id)
         if any(s.status in ACTIVE_STATUSES for s in earlier):
