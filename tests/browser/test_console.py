@@ -109,12 +109,14 @@ def test_a_paid_referred_signup_and_each_renewal_show_on_the_first_screen(
     console.fill("#ucc-input", "AliceCode01")
     console.locator("#invite-link").filter(has_text="ucc=AliceCode01").wait_for()
 
-    visitor = open_from_console(console, "#open-visitor")
+    # From the console to a paid referred journey: 5 clicks and the 3 signup fields.
+    visitor = open_from_console(console, "#open-visitor")  # click 1
     assert "Alice invited you" in visitor.inner_text("#invite-banner")
-    visitor.locator("#invite-banner").get_by_role("link").click()
-    sign_up(visitor, "Paula Paid", "paula@example.com")
-    visitor.goto(live_server.url + "/checkout/moonly_starter_monthly")
-    visitor.click("#checkout-submit")
+    visitor.locator("#invite-banner").get_by_role("link").click()  # click 2
+    sign_up(visitor, "Paula Paid", "paula@example.com")  # 3 fields, click 3
+    assert visitor.url.endswith("/pricing")
+    visitor.click("a[href$='/checkout/moonly_starter_monthly']")  # click 4
+    visitor.click("#checkout-submit")  # click 5
     visitor.wait_for_url("**/account")
 
     console.bring_to_front()
