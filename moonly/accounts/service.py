@@ -1,4 +1,4 @@
-"""Signing up and logging in."""
+"""The account rules: creating a user, logging in, ending sessions, new passwords."""
 
 from __future__ import annotations
 
