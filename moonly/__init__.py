@@ -254,8 +254,8 @@ def start_on_first_request(app: Flask, name: str, factory: Callable[[], Any]) ->
 
 
 def start_background_workers(app: Flask) -> None:
-    """Offline, the sandbox's webhook deliverer and this app's endpoint there; with
-    scenario B, the Cello outbox."""
+    """Offline, the sandbox's webhook deliverer and this app's endpoint there; the
+    app's background runner (the Cello outbox)."""
     config = app.config
     offline = not config["STRIPE_SECRET_KEY"] or config["STRIPE_API_BASE"]
     if offline and not app.testing:
@@ -279,10 +279,16 @@ def start_background_workers(app: Flask) -> None:
             return sandbox.deliverer()
 
         start_on_first_request(app, "moonly.deliverer", deliverer)
-    if config["CELLO_BACKGROUND_DELIVERY"]:
-        from .cello.outbox import Dispatcher
+    from . import background
+    from .cello import outbox
 
-        start_on_first_request(app, "moonly.cello_dispatcher", lambda: Dispatcher(app))
+    # The app's own outbox work: in a thread of the web process in development, in
+    # the Procfile's `flask worker` in production (README, Deployment).
+    background.install(
+        app,
+        {"cello outbox": outbox.deliver_due},
+        thread=config["CELLO_BACKGROUND_DELIVERY"],
+    )
 
 
 _registration_lock = threading.Lock()

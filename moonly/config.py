@@ -132,8 +132,9 @@ def base_settings() -> dict:
         # Default by CELLO_ENV; tests point it at a local server.
         "CELLO_API_BASE": _secret("CELLO_API_BASE"),
         "CELLO_API_TIMEOUT": _number("CELLO_API_TIMEOUT", 10.0),
-        # Deliver Cello events from a background thread of each web process.
-        "CELLO_BACKGROUND_DELIVERY": env_flag("CELLO_BACKGROUND_DELIVERY", True),
+        # Run the background runner (the Cello outbox) in a thread of each web
+        # process. On in development only: production runs it in `flask worker`.
+        "CELLO_BACKGROUND_DELIVERY": env_flag("CELLO_BACKGROUND_DELIVERY", False),
         "CELLO_LANGUAGE": os.environ.get("CELLO_LANGUAGE", "").strip() or "en",
         "MOONLY_REFERRAL_FLOW": _choice(
             "MOONLY_REFERRAL_FLOW", REFERRAL_FLOWS, "customer_at_signup"
@@ -209,6 +210,7 @@ def development_settings() -> dict:
     settings["SECRET_KEY"] = settings["SECRET_KEY"] or _development_secret_key()
     settings["MOONLY_DEMO"] = env_flag("MOONLY_DEMO", True)
     settings["STRIPE_SANDBOX_DELIVER"] = env_flag("STRIPE_SANDBOX_DELIVER", True)
+    settings["CELLO_BACKGROUND_DELIVERY"] = env_flag("CELLO_BACKGROUND_DELIVERY", True)
     return settings
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Iterable
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from markupsafe import Markup
 
+from . import caching
 from .cello.hosts import api_host, assets_host
 from .cello.page import CELLO_ATTRIBUTION_STUB
 
@@ -33,7 +33,7 @@ STUB_HASH = _sha256(CELLO_ATTRIBUTION_STUB)
 INLINE_STYLES = ("css/moonly.css", "css/demo.css")
 
 
-@cache
+@caching.memoize(None)
 def _inline_style(static_folder: str, name: str) -> tuple[str, str]:
     text = (Path(static_folder) / name).read_text()
     return text, _sha256(text)

@@ -11,7 +11,7 @@ from helpers import WEBHOOK_URL, AuthActions, migrate_database, register_endpoin
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from moonly import create_app
+from moonly import caching, create_app
 from moonly.config import database_url
 from moonly.extensions import db
 
@@ -90,7 +90,7 @@ def make_app(database_uri):
     yield factory
     for app in apps:
         # Background workers a test's requests started must not outlive it.
-        for name in ("moonly.deliverer", "moonly.cello_dispatcher"):
+        for name in ("moonly.deliverer", "moonly.background"):
             worker = app.extensions.get(name)
             if worker is not None and hasattr(worker, "stop"):
                 worker.stop()
@@ -100,6 +100,7 @@ def make_app(database_uri):
         sandbox = app.extensions.get("moonly.stripe_sandbox")
         if sandbox is not None:
             sandbox.dispose()
+    caching.clear()  # the process's caches too: no test sees another's
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from helpers import sandbox_objects
 from sqlalchemy import select, update
 
 from moonly.accounts.models import User
+from moonly.background import POLICY
 from moonly.cello import outbox
 from moonly.cello.models import CelloEvent
 from moonly.extensions import db
@@ -215,7 +216,7 @@ def test_gives_up_only_after_days(scenario_b, b_auth, cello):
 
 def test_backoff_grows_with_jitter_and_is_capped():
     for attempts, low, high in [(1, 1, 2), (2, 2, 4), (3, 4, 8), (12, 150, 300)]:
-        delays = [outbox.retry_delay(attempts) for _ in range(50)]
+        delays = [POLICY.retry_delay(attempts) for _ in range(50)]
         assert all(low <= d <= high for d in delays)
         assert len(set(delays)) > 1  # jitter
 
@@ -327,7 +328,7 @@ def test_background_dispatcher_delivers_soon_after_signup(make_app, cello):
             time.sleep(0.05)
         assert [a["body"]["payload"]["ucc"] for a in cello.accepted] == ["bg"]
     finally:
-        app.extensions["moonly.cello_dispatcher"].stop()
+        app.extensions["moonly.background"].stop()
 
 
 def test_deliver_command(scenario_b, b_auth, cello):

@@ -37,9 +37,9 @@ def test_two_invites_in_the_same_second_get_their_own_cookie(client):
 
 
 def test_the_invite_cache_stays_bounded(client):
-    for n in range(referral._INVITES_MAX + 50):
+    for n in range(referral.INVITES_CACHED + 50):
         client.get(f"/?ucc=u{n}")
-    assert len(referral._INVITES) <= referral._INVITES_MAX
+    assert len(referral._invite_for_query.cache) <= referral.INVITES_CACHED
 
 
 def test_no_remember_me_cookie_is_ever_set(app, client):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
-from flask import current_app
-
+from .. import caching
 from . import stripe_api
 
 log = logging.getLogger(__name__)
@@ -95,12 +93,6 @@ class Offer:
         return f"{percent} your first {self.duration_in_months} months"
 
 
-@dataclass
-class _OfferCache:
-    offer: Offer | None = None
-    fetched_at: float = field(default=-1e9)
-
-
 @dataclass(frozen=True)
 class CatalogPrice:
     id: str
@@ -116,29 +108,20 @@ PLAN_BY_LOOKUP_KEY = {
 }
 
 
-@dataclass
-class _PriceCache:
-    prices: dict[str, CatalogPrice] = field(default_factory=dict)
-    fetched_at: float = field(default=-1e9)
-
-
 def prices() -> dict[str, CatalogPrice]:
     """The plans' prices read from Stripe by lookup key, cached for a few minutes.
 
     Raises StripeError when Stripe cannot be read and nothing is cached.
     """
-    cache: _PriceCache = current_app.extensions.setdefault(
-        "moonly.prices", _PriceCache()
+    cache: caching.Refreshed[dict[str, CatalogPrice]] = caching.refreshed(
+        "prices", OFFER_CACHE_SECONDS, keep=bool
     )
-    if cache.prices and time.monotonic() - cache.fetched_at < OFFER_CACHE_SECONDS:
-        return cache.prices
-    try:
-        found = stripe_api.prices_by_lookup_key(list(PLAN_BY_LOOKUP_KEY))
-    except stripe_api.StripeError:
-        if cache.prices:
-            return cache.prices
-        raise
-    cache.prices = {
+    return cache.get(_read_prices, stripe_api.StripeError)
+
+
+def _read_prices() -> dict[str, CatalogPrice]:
+    found = stripe_api.prices_by_lookup_key(list(PLAN_BY_LOOKUP_KEY))
+    return {
         key: CatalogPrice(
             id=price.id,
             lookup_key=key,
@@ -150,29 +133,25 @@ def prices() -> dict[str, CatalogPrice]:
         for key, price in found.items()
         if key in PLAN_BY_LOOKUP_KEY
     }
-    cache.fetched_at = time.monotonic()
-    return cache.prices
 
 
 def new_user_offer() -> Offer | None:
     """The new-user discount as Stripe holds it, cached; None if it cannot be read."""
-    cache: _OfferCache = current_app.extensions.setdefault(
-        "moonly.offer", _OfferCache()
+    cache: caching.Refreshed[Offer | None] = caching.refreshed(
+        "new-user offer", OFFER_CACHE_SECONDS
     )
-    if time.monotonic() - cache.fetched_at < OFFER_CACHE_SECONDS:
-        return cache.offer
     try:
-        coupon = stripe_api.retrieve_coupon(NEW_USER_COUPON_ID)
-    except stripe_api.StripeError as error:
-        log.warning("Could not read the new-user coupon: %s", type(error).__name__)
-        return cache.offer  # keep showing the last known offer; retry next time
-    cache.offer = (
-        Offer(coupon.percent_off, coupon.duration_in_months, coupon.duration)
-        if coupon is not None and coupon.valid and coupon.percent_off
-        else None
-    )
-    cache.fetched_at = time.monotonic()
-    return cache.offer
+        # Stripe failing: the last known offer stays; the next call reads again.
+        return cache.get(_read_offer, stripe_api.StripeError)
+    except stripe_api.StripeError:
+        return None  # never read yet (logged)
+
+
+def _read_offer() -> Offer | None:
+    coupon = stripe_api.retrieve_coupon(NEW_USER_COUPON_ID)
+    if coupon is None or not coupon.valid or not coupon.percent_off:
+        return None
+    return Offer(coupon.percent_off, coupon.duration_in_months, coupon.duration)
 
 
 def bootstrap() -> list[str]:
@@ -228,6 +207,5 @@ def bootstrap() -> list[str]:
         lines.append(
             f"created  price {lookup_key} {format_usd(amount)}/{interval} ({price.id})"
         )
-    current_app.extensions.pop("moonly.offer", None)
-    current_app.extensions.pop("moonly.prices", None)
+    caching.clear()
     return lines

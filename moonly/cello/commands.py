@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -10,9 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .. import background
 from ..billing import stripe_api
 from ..billing.catalog import NEW_USER_COUPON_ID
-from ..extensions import db
 from . import api, component, outbox
 from .stripe_webhook import CELLO_EVENTS
 
@@ -20,27 +19,16 @@ cello_cli = AppGroup("cello", help="Cello: event delivery and the Stripe connect
 
 
 @cello_cli.command("deliver")
-@click.option("--loop", is_flag=True, help="Keep delivering (for a worker process).")
+@click.option("--loop", is_flag=True, help="Keep going: the same as `flask worker`.")
 @click.option(
     "--interval", default=5.0, show_default=True, help="Seconds between rounds."
 )
 def deliver_command(loop: bool, interval: float) -> None:
     """Send the Cello events that are due (once, or forever with --loop)."""
-    while True:
-        report = outbox.deliver_due()
-        if report.sent or report.retrying or report.failed or not loop:
-            click.echo(
-                f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed"
-                + (
-                    f", {report.not_configured} waiting: {outbox.NOT_CONFIGURED}"
-                    if report.not_configured
-                    else ""
-                )
-            )
-        db.session.remove()
-        if not loop:
-            return
-        time.sleep(interval)
+    if loop:
+        background.run_worker(interval)
+        return
+    click.echo(str(outbox.deliver_due()))
 
 
 def _is_cello(url: str) -> bool:

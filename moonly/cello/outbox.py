@@ -1,37 +1,31 @@
 """Queue Cello events with the change that causes them, and deliver them reliably.
 
 An event is written in the same transaction as the signup, so none is lost when the
-process dies before delivery. Deliverers claim rows before sending (row locks on
-PostgreSQL, a conditional update everywhere), so two of them never send the same event.
-Failures are retried with exponential backoff and jitter for up to three days.
+process dies before delivery. Delivery follows the app's one outbox policy
+(`moonly.background`): deliverers claim rows before sending, so two of them never send
+the same event; failures are retried with exponential backoff and jitter for up to three
+days. `deliver_due` is a job of the app's background runner.
 """
 
 from __future__ import annotations
 
-import logging
-import random
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import update
 
+from .. import background
 from ..accounts.models import User
 from ..extensions import db
-from ..timeutil import as_utc, isoformat, utcnow
+from ..timeutil import isoformat, utcnow
 from . import api
 from .models import CelloEvent
 
-log = logging.getLogger(__name__)
-
-FIRST_RETRY = 2.0  # seconds
-MAX_RETRY = 300.0
-GIVE_UP_AFTER = 3 * 24 * 3600
-CLAIM_SECONDS = 120  # longer than one delivery can take (timeouts included)
 NOT_CONFIGURED = "not sent: Cello API not configured"
+# Events a deliverer sends: new ones, and those kept until Cello keys are configured.
+READY = CelloEvent.status.in_(("pending", "not_configured"))
 
 
 def signup_body(user: User) -> dict[str, Any]:
@@ -72,12 +66,6 @@ def queue_signup(user: User) -> CelloEvent:
     return event
 
 
-def retry_delay(attempts: int) -> float:
-    """Exponential backoff with jitter: about 2 s, 4 s, 8 s … capped at 5 minutes."""
-    ceiling = min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not security
-
-
 @dataclass
 class Report:
     sent: int = 0
@@ -85,35 +73,15 @@ class Report:
     failed: int = 0
     not_configured: int = 0
 
+    @property
+    def busy(self) -> bool:
+        return bool(self.sent or self.retrying or self.failed)
 
-def _claim(now: int, limit: int) -> list[int]:
-    """Take due events for this deliverer; another deliverer skips or loses them."""
-    due = (
-        select(CelloEvent.id)
-        .where(
-            CelloEvent.status.in_(("pending", "not_configured")),
-            CelloEvent.next_attempt_at <= now,
-            or_(CelloEvent.locked_until.is_(None), CelloEvent.locked_until < now),
-        )
-        .order_by(CelloEvent.id)
-        .limit(limit)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = []
-    for event_id in db.session.scalars(due).all():
-        result = db.session.execute(
-            update(CelloEvent)
-            .where(
-                CelloEvent.id == event_id,
-                or_(CelloEvent.locked_until.is_(None), CelloEvent.locked_until < now),
-            )
-            .values(locked_until=now + CLAIM_SECONDS)
-        )
-        if result.rowcount == 1:
-            claimed.append(event_id)
-    db.session.commit()
-    return claimed
+    def __str__(self) -> str:
+        line = f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+        if self.not_configured:
+            line += f", {self.not_configured} waiting: {NOT_CONFIGURED}"
+        return line
 
 
 def _mark_not_configured() -> int:
@@ -134,7 +102,7 @@ def deliver_due(limit: int = 50) -> Report:
     if client is None:
         report.not_configured = _mark_not_configured()
         return report
-    for event_id in _claim(now, limit):
+    for event_id in background.claim(CelloEvent, READY, now, limit):
         event = db.session.get(CelloEvent, event_id)
         assert event is not None
         event.attempts += 1
@@ -143,10 +111,14 @@ def deliver_due(limit: int = 50) -> Report:
         except api.CelloError as error:
             event.last_status = error.status
             event.last_error = error.message
-            age = now - as_utc(event.created_at).timestamp()
-            if error.retry and age < GIVE_UP_AFTER:
-                event.status = "pending"
-                event.next_attempt_at = now + round(retry_delay(event.attempts))
+            next_attempt = background.POLICY.next_attempt(
+                now=now,
+                attempts=event.attempts,
+                created_at=event.created_at,
+                retryable=error.retry,
+            )
+            if next_attempt is not None:
+                event.status, event.next_attempt_at = "pending", next_attempt
                 report.retrying += 1
             else:
                 event.status = "failed"
@@ -160,44 +132,6 @@ def deliver_due(limit: int = 50) -> Report:
     return report
 
 
-class Dispatcher:
-    """Delivers from a background thread: at once when nudged, and every few seconds."""
-
-    def __init__(self, app: Flask, interval: float = 5.0):
-        self.app = app
-        self.interval = interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="cello-outbox", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def nudge(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            with self.app.app_context():
-                try:
-                    deliver_due()
-                except Exception:  # keep going after a database or network hiccup
-                    log.exception("Cello delivery round failed; retrying.")
-                finally:
-                    db.session.remove()
-
-
 def nudge() -> None:
-    """Ask this process's dispatcher to deliver now, off the request's critical path."""
-    dispatcher = current_app.extensions.get("moonly.cello_dispatcher")
-    if dispatcher is not None:
-        dispatcher.nudge()
+    """Ask this process's background runner to deliver now, off the request's path."""
+    background.nudge()

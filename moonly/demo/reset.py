@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import delete
 
+from .. import caching
 from ..accounts.models import InviteVisit, Organization, User
 from ..billing import catalog, local_webhooks, portal, stripe_api
 from ..billing.events import StripeEvent
@@ -33,8 +33,7 @@ def reset_demo_data() -> list[str]:
     db.session.commit()
     stripe_api.reset_sandbox()
     local_webhooks.forget()
-    for cache in ("moonly.offer", "moonly.prices"):
-        current_app.extensions.pop(cache, None)
+    caching.clear()
     lines = catalog.bootstrap()
     lines.append(portal.ensure_configuration())
     lines.append(local_webhooks.ensure_endpoint(local_webhooks.served_url()))

@@ -11,12 +11,12 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from flask import Response, current_app, request
 from werkzeug.http import dump_cookie
 
+from .. import caching
 from ..redirects import safe_local_path
 from ..timeutil import utcnow
 
@@ -78,9 +78,15 @@ def invite_from_args(args: Mapping[str, str]) -> Invite | None:
     return Invite(ucc=ucc, product_id=product_id, referrer_name=name)
 
 
-# Invites by raw query string: a link shared widely is read once, not on every visit.
-_INVITES: dict[str, Invite | None] = {}
-_INVITES_MAX = 1024
+# Links anyone can write: keep at most this many, the least recently used going first.
+INVITES_CACHED = 1024
+
+
+@caching.memoize(INVITES_CACHED, key=lambda query, args: query)
+def _invite_for_query(query: str, args: Mapping[str, str]) -> Invite | None:
+    """The invite of a raw query string: a link shared widely is read once, not on
+    every visit."""
+    return invite_from_args(args)
 
 
 def current_invite() -> Invite | None:
@@ -89,15 +95,7 @@ def current_invite() -> Invite | None:
     if "moonly.invite" in environ:
         return environ["moonly.invite"]  # type: ignore[no-any-return]
     query = environ.get("QUERY_STRING", "")
-    if not query:
-        invite = None
-    elif query in _INVITES:
-        invite = _INVITES[query]
-    else:
-        invite = invite_from_args(request.args)
-        if len(_INVITES) >= _INVITES_MAX:
-            _INVITES.clear()  # links anyone can write: keep the cache bounded
-        _INVITES[query] = invite
+    invite = _invite_for_query(query, request.args) if query else None
     environ["moonly.invite"] = invite
     return invite
 
@@ -114,7 +112,7 @@ def _encode_visit(invite: Invite, path: str, replaced_ucc: str | None, at: str) 
     return base64.urlsafe_b64encode(json.dumps(visit).encode()).decode()
 
 
-@lru_cache(maxsize=256)
+@caching.memoize(256)
 def _invite_cookie_header(
     name: str,
     invite: Invite,
