@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from moonly import caching, referral, security
+from moonly import caching, security
 from moonly.billing import stripe_api
 from moonly.billing.catalog import (
     NEW_USER_COUPON_ID,
@@ -15,6 +15,7 @@ from moonly.billing.catalog import (
     prices,
 )
 from moonly.caching import Refreshed
+from moonly.referral import invites as referral
 
 
 class Down(Exception):
