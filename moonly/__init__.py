@@ -1,18 +1,21 @@
-"""Moonly: a Flask storefront that attributes referrals with Cello, payments on Stripe."""
+"""Moonly: a Flask storefront attributing referrals with Cello, payments on Stripe."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -21,8 +24,13 @@ from .config import INSTANCE_DIR, ConfigError, load_settings
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .sessions import CookieSessionInterface
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> Flask:
+
+def create_app(
+    config: Mapping[str, object] | None = None, env: str | None = None
+) -> Flask:
     """Build the app: settings from the environment (or `config`), then each feature."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.session_interface = CookieSessionInterface()
@@ -70,8 +78,10 @@ def configure_logging(app: Flask) -> None:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: wait for locks instead of failing, and let readers work beside a writer."""
+def _sqlite_pragmas(
+    dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+) -> None:
+    """SQLite: wait for locks instead of failing; readers work beside a writer."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -150,7 +160,8 @@ def register_errorhandlers(app: Flask) -> None:
         ),
         503: (
             "Temporarily unavailable",
-            "Moonly could not save that just now, so nothing was changed. Try again in a moment.",
+            "Moonly could not save that just now, so nothing was changed. "
+            "Try again in a moment.",
         ),
         500: (
             "Something went wrong",
@@ -158,7 +169,7 @@ def register_errorhandlers(app: Flask) -> None:
         ),
     }
 
-    def render_error(code: int, message: str | None = None):
+    def render_error(code: int, message: str | None = None) -> ResponseReturnValue:
         if request.path.startswith("/api/"):
             from .api.errors import http_error
 
@@ -171,13 +182,13 @@ def register_errorhandlers(app: Flask) -> None:
         ), code
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
         return render_error(
             400, "This form expired. Go back, reload the page and try again."
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         if error.code is not None and error.code < 400:
             return error  # routing redirects, such as a missing trailing slash
         if isinstance(error, RateLimitExceeded) and error.limit.error_message:
@@ -185,7 +196,7 @@ def register_errorhandlers(app: Flask) -> None:
         return render_error(error.code or 500)
 
     @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError):
+    def database_unavailable(error: OperationalError) -> ResponseReturnValue:
         # The driver's first line says why ("database is locked", …); it names no
         # password, and the statement and its parameters are left out.
         reason = str(error.orig).splitlines()[0][:200] if error.orig else ""
@@ -196,7 +207,7 @@ def register_errorhandlers(app: Flask) -> None:
         return render_error(503)
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):
+    def unexpected_error(error: Exception) -> ResponseReturnValue:
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         return render_error(500)
@@ -226,7 +237,9 @@ def mount_sandbox_pages(app: Flask) -> None:
 
     from .billing.stripe_api import SANDBOX_PAGES, in_process_sandbox
 
-    def pages(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    def pages(
+        environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith("/v1/"):
             return NotFound()(environ, start_response)
         sandbox = in_process_sandbox(app)
@@ -238,7 +251,13 @@ def mount_sandbox_pages(app: Flask) -> None:
     )
 
 
-def start_on_first_request(app: Flask, name: str, factory: Callable[[], Any]) -> None:
+class Worker(Protocol):
+    def start(self) -> None: ...
+
+
+def start_on_first_request(
+    app: Flask, name: str, factory: Callable[[], Worker]
+) -> None:
     """Start a background worker in the process that serves, not in CLI commands."""
     lock = threading.Lock()
 

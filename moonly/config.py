@@ -1,4 +1,4 @@
-"""Configuration read from the environment (python-dotenv loads `.env` in development)."""
+"""Settings read from the environment (python-dotenv loads `.env` in development)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import secrets
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+# Flask settings by name; their values are of many types (Flask's config holds them).
+Settings = dict[str, object]
 
 # A: the Stripe customer (with Cello's metadata) is made at signup.
 # B: a signup event goes to the Cello API; the customer is made at purchase.
@@ -94,7 +97,7 @@ def _hosts() -> list[str]:
     return parse_hosts(os.environ.get("MOONLY_ALLOWED_HOSTS", ""))
 
 
-def base_settings() -> dict:
+def base_settings() -> Settings:
     """Settings shared by every environment, read from the environment now."""
     host = os.environ.get("HOST", "").strip() or "127.0.0.1"
     port = os.environ.get("PORT", "").strip() or "5000"
@@ -159,9 +162,10 @@ def base_settings() -> dict:
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,
         "MAX_FORM_PARTS": 50,
         "WEBHOOK_MAX_BYTES": 1024 * 1024,
-        # Rate limits (Flask-Limiter syntax). Per client address: generous enough for an
-        # office of people signing up from behind one address, tight enough to slow down
-        # password guessing. RATELIMIT_STORAGE_URI=redis://… when several processes serve.
+        # Rate limits (Flask-Limiter syntax). Per client address: generous enough for
+        # an office of people signing up from behind one address, tight enough to slow
+        # down password guessing. RATELIMIT_STORAGE_URI=redis://… when several
+        # processes serve.
         "RATELIMIT_ENABLED": env_flag("RATELIMIT_ENABLED", True),
         # Redis when several processes serve (a platform's Redis add-on sets REDIS_URL).
         "RATELIMIT_STORAGE_URI": _secret("RATELIMIT_STORAGE_URI")
@@ -184,7 +188,8 @@ def base_settings() -> dict:
         # Wrong demo passwords per client address.
         "RATELIMIT_DEMO": _text("RATELIMIT_DEMO", "10 per minute;100 per hour"),
         "RATELIMIT_TOKEN": _text("RATELIMIT_TOKEN", "60 per minute"),
-        # The demo console and its API; in production also MOONLY_DEMO_PASSWORD (basic auth).
+        # The demo console and its API; in production also MOONLY_DEMO_PASSWORD (basic
+        # auth).
         "MOONLY_DEMO_PASSWORD": _secret("MOONLY_DEMO_PASSWORD"),
         # /readyz fails when a queued delivery is this many minutes past due.
         "READYZ_BACKLOG_MINUTES": _int("READYZ_BACKLOG_MINUTES", 15),
@@ -197,14 +202,14 @@ def base_settings() -> dict:
     }
 
 
-def _default_hosts(settings: dict) -> None:
+def _default_hosts(settings: Settings) -> None:
     if not settings["MOONLY_ALLOWED_HOSTS"]:
         from .hosts import default_hosts
 
         settings["MOONLY_ALLOWED_HOSTS"] = default_hosts(settings)
 
 
-def development_settings() -> dict:
+def development_settings() -> Settings:
     settings = base_settings()
     _default_hosts(settings)
     settings["SECRET_KEY"] = settings["SECRET_KEY"] or _development_secret_key()
@@ -214,7 +219,7 @@ def development_settings() -> dict:
     return settings
 
 
-def production_settings() -> dict:
+def production_settings() -> Settings:
     settings = base_settings()
     if not settings["SECRET_KEY"]:
         raise ConfigError(
@@ -228,10 +233,10 @@ def production_settings() -> dict:
         )
     if settings["MOONLY_DEMO"] and not settings["MOONLY_DEMO_PASSWORD"]:
         raise ConfigError(
-            "MOONLY_DEMO is on in production: set MOONLY_DEMO_PASSWORD too, so the demo "
-            "console and its API ask for it (HTTP basic auth)."
+            "MOONLY_DEMO is on in production: set MOONLY_DEMO_PASSWORD too, so the "
+            "demo console and its API ask for it (HTTP basic auth)."
         )
-    demo_password = settings["MOONLY_DEMO_PASSWORD"] or ""
+    demo_password = str(settings["MOONLY_DEMO_PASSWORD"] or "")
     if settings["MOONLY_DEMO"] and len(demo_password) < MIN_DEMO_PASSWORD:
         raise ConfigError(
             f"MOONLY_DEMO_PASSWORD must be at least {MIN_DEMO_PASSWORD} characters: it "
@@ -240,8 +245,9 @@ def production_settings() -> dict:
         )
     if not settings["MOONLY_ALLOWED_HOSTS"]:
         raise ConfigError(
-            "MOONLY_ALLOWED_HOSTS is not set. Production answers only to the host names "
-            "listed there, e.g. MOONLY_ALLOWED_HOSTS=moonly.example,www.moonly.example"
+            "MOONLY_ALLOWED_HOSTS is not set. Production answers only to the host "
+            "names listed there, e.g. "
+            "MOONLY_ALLOWED_HOSTS=moonly.example,www.moonly.example"
         )
     settings.update(
         SESSION_COOKIE_SECURE=True,
@@ -253,7 +259,7 @@ def production_settings() -> dict:
     return settings
 
 
-def testing_settings() -> dict:
+def testing_settings() -> Settings:
     settings = base_settings()
     _default_hosts(settings)
     settings.update(
@@ -288,8 +294,8 @@ ENVIRONMENTS = {
 }
 
 
-def load_settings(name: str | None = None) -> dict:
-    """Build the settings of the environment named (default: MOONLY_ENV, else production)."""
+def load_settings(name: str | None = None) -> Settings:
+    """Build one environment's settings (default: MOONLY_ENV, else production)."""
     name = name or _choice("MOONLY_ENV", tuple(ENVIRONMENTS), "production")
     if name not in ENVIRONMENTS:
         raise ConfigError(f"Unknown environment {name!r}.")

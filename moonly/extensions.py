@@ -1,6 +1,8 @@
 """Extension instances, bound to the app in `create_app`."""
 
-from flask import current_app, request
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager as _LoginManager
@@ -25,7 +27,7 @@ class Base(DeclarativeBase):
 
 
 class CSRFProtect(_CSRFProtect):
-    def protect(self, apply_exemptions=False):
+    def protect(self, apply_exemptions: bool = False) -> None:
         """Flask-WTF's check, answering at once for methods it never checks (GET):
         its exemption lookups come first otherwise, on every page."""
         if request.method not in current_app.config["WTF_CSRF_METHODS"]:
@@ -41,7 +43,7 @@ class LoginManager(_LoginManager):
     it so.)
     """
 
-    def init_app(self, app, add_context_processor=True):
+    def init_app(self, app: Flask, add_context_processor: bool = True) -> None:
         super().init_app(app, add_context_processor)
         app.after_request_funcs[None].remove(self._update_remember_cookie)
 
@@ -56,6 +58,15 @@ class SQLAlchemy(_SQLAlchemy):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every table. At run time Flask-SQLAlchemy's `db.Model`: Base's
+# registry and metadata, with Flask-SQLAlchemy's mixins (`query`, bind keys). mypy
+# cannot take a base class from an attribute (`class User(db.Model)` is "not defined"
+# to it), so it checks the models against Base itself.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -79,7 +80,7 @@ def delivery_backlogs() -> list[str]:
     return [problem for check in DELIVERY_CHECKS if (problem := check())]
 
 
-def _answer(problems: list[str]):
+def _answer(problems: list[str]) -> Response:
     status = 503 if problems else 200
     body = {"status": "unavailable" if problems else "ok", "problems": problems}
     response = jsonify(body)
@@ -89,13 +90,13 @@ def _answer(problems: list[str]):
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     """The process is alive (no database, no outside service)."""
     return _answer([])
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> ResponseReturnValue:
     """The database answers and no delivery is stuck."""
     problem = database()
     if problem:

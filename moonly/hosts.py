@@ -7,12 +7,16 @@ call an instance by its internal address, which cannot be listed ahead of time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import Flask
 
 from .health import PATHS as PROBE_PATHS
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 REFUSAL = b"Unknown host: this site is not served under that name.\n"
 
@@ -35,11 +39,11 @@ def hostname(host: str) -> str:
     return host.rstrip(".")
 
 
-def default_hosts(config: dict) -> list[str]:
+def default_hosts(config: Mapping[str, object]) -> list[str]:
     """Development and tests: the configured HOST, localhost, 127.0.0.1 and [::1]."""
     names = ["localhost", "127.0.0.1", "[::1]"]
     host = config.get("HOST")
-    if host and host not in names:
+    if isinstance(host, str) and host and host not in names:
         names.insert(0, host.lower())
     return names
 
@@ -47,7 +51,7 @@ def default_hosts(config: dict) -> list[str]:
 class AllowedHosts:
     """WSGI middleware: 400 for a Host that is not allowed, before the app runs."""
 
-    def __init__(self, wsgi_app: Callable, allowed: Iterable[str]):
+    def __init__(self, wsgi_app: WSGIApplication, allowed: Iterable[str]) -> None:
         self.wsgi_app = wsgi_app
         names = set(allowed)
         self.exact = frozenset(n for n in names if not n.startswith("."))
@@ -66,7 +70,9 @@ class AllowedHosts:
             return True
         return False
 
-    def __call__(self, environ: dict, start_response: Callable):
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         if self.allows(host) or environ.get("PATH_INFO") in PROBE_PATHS:
             return self.wsgi_app(environ, start_response)

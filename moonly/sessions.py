@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, Request, Response, request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import (
+    SecureCookieSession,
+    SecureCookieSessionInterface,
+    SessionMixin,
+)
 
 # The mobile API (moonly.api) authenticates by bearer token: it never reads or writes
 # the session cookie, so a browser's session cannot act through it.
@@ -23,7 +27,7 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def save_session(
-        self, app: Flask, session: SecureCookieSession, response: Response
+        self, app: Flask, session: SessionMixin, response: Response
     ) -> None:
         if not session and not session.modified and not session.accessed:
             return  # nothing to write, delete or vary on: Flask would do just that

@@ -1,5 +1,6 @@
-"""Fixtures: a fresh database per test (SQLite by default, PostgreSQL with DATABASE_URL),
-migrated by the project's own Alembic migrations, and the real SDK against the sandbox."""
+"""Fixtures: a fresh database per test (SQLite by default, PostgreSQL with
+DATABASE_URL), migrated by the project's own Alembic migrations, and the real SDK
+against the sandbox."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ TABLES = (
 
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> str:
-    """Run the migrations once: into a template SQLite file, or a clean PostgreSQL schema."""
+    """Run the migrations once: into a template SQLite file, or a clean PostgreSQL
+    schema."""
     if PG_URL:
         url = database_url(PG_URL)
         engine = create_engine(url)
@@ -56,7 +58,8 @@ def database_uri(migrated_database, tmp_path) -> str:
             # The Stripe sandbox's own tables, in their schema (made on first use).
             sandbox_tables = conn.scalars(
                 text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'stripe_sandbox'"
+                    "SELECT tablename FROM pg_tables "
+                    "WHERE schemaname = 'stripe_sandbox'"
                 )
             ).all()
             if sandbox_tables:

@@ -1,4 +1,5 @@
-"""Delete my account: personal data goes at once, the Stripe customer follows (or later)."""
+"""Delete my account: personal data goes at once, the Stripe customer follows (or
+later)."""
 
 from helpers import STRONG_PASSWORD, csrf_token, deliver_webhooks, sandbox_events
 from sqlalchemy import select

@@ -259,7 +259,8 @@ from moonly import create_app
 from moonly.referral.signup import Referral, sign_up
 app = create_app({{"SQLALCHEMY_DATABASE_URI": {database_uri!r},
     "MOONLY_REFERRAL_FLOW": "customer_at_purchase", "CELLO_ACCESS_KEY_ID": "key_test",
-    "CELLO_SECRET_ACCESS_KEY": "secret_test", "CELLO_API_BASE": {cello.base!r}}}, env="testing")
+    "CELLO_SECRET_ACCESS_KEY": "secret_test", "CELLO_API_BASE": {cello.base!r}}},
+    env="testing")
 with app.test_request_context():
     sign_up(name="Kim", email="kim@example.com", password="correct horse battery",
             organization=None, referral=Referral("killed1", "form"))

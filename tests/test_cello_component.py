@@ -1,4 +1,5 @@
-"""The Referral component for signed-in users, its token, and the CSP for Cello's hosts."""
+"""The Referral component for signed-in users, its token, and the CSP for Cello's
+hosts."""
 
 import base64
 import hashlib
@@ -64,8 +65,8 @@ def test_signed_in_pages_load_the_component(component_client):
     html = component_client.get("/account").get_data(as_text=True)
     head = html.split("</head>", 1)[0]
     assert (
-        '<script type="module" src="https://assets.sandbox.cello.so/app/latest/cello.js" async>'
-        in head
+        '<script type="module" '
+        'src="https://assets.sandbox.cello.so/app/latest/cello.js" async>' in head
     )
     assert 'data-product-id="moonly.example"' in head
     assert 'data-first-name="Ana"' in head and 'data-last-name="Lima"' in head

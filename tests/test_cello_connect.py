@@ -66,8 +66,8 @@ def test_check_names_a_missing_and_an_extra_event(ready_app):
     check = run(ready_app, "cello", "check")
     assert check.exit_code == 1
     assert (
-        "FAIL  its events are not the ten Cello needs: missing invoice.paid; extra invoice.created"
-        in check.output
+        "FAIL  its events are not the ten Cello needs: missing invoice.paid; "
+        "extra invoice.created" in check.output
     )
 
 
@@ -96,7 +96,8 @@ def test_connect_refuses_a_non_https_url(ready_app):
 
 
 def test_scenario_b_end_to_end(make_app, catalog, httpserver):
-    """Signup: no customer, one Cello event. Checkout: customer with metadata, discount."""
+    """Signup: no customer, one Cello event. Checkout: customer with metadata and
+    discount."""
     from cello_standin import CelloStandIn
     from helpers import AuthActions
     from test_checkout import checkout

@@ -272,7 +272,7 @@ def test_second_subscription_gets_no_discount(app, client, stripe, referred):
 @pytest.mark.parametrize(
     ("after", "kind", "message", "subscriptions"),
     [
-        # The checkout's Stripe calls: list subscriptions, attach, create, then two reads.
+        # The checkout's Stripe calls: list subscriptions, attach, create, two reads.
         (0, "connection", "nothing was charged", 0),
         (2, "lost_response", "cannot tell yet whether your plan started", 1),
         (3, "server_error", "Your plan started, but Moonly could not record it yet", 1),

@@ -1,4 +1,4 @@
-"""The demo console's JSON: journeys, the timeline, what Cello sees; reset and advance."""
+"""The demo console's JSON: journeys, the timeline, what Cello sees; reset, advance."""
 
 import pytest
 from helpers import csrf_token, deliver_webhooks, hidden_value, sandbox_session

@@ -1,5 +1,5 @@
-"""Faults: Stripe failing during signup and checkout, the Cello API failing, the database
-refusing a commit. After recovery nothing is lost and nothing is doubled."""
+"""Faults: Stripe failing during signup and checkout, the Cello API failing, the
+database refusing a commit. After recovery nothing is lost and nothing is doubled."""
 
 from collections import Counter
 
@@ -63,7 +63,7 @@ def test_stripe_failing_during_checkouts_then_recovery(app, sandbox, catalog):
     def buy(client, tries):
         for _ in range(tries):  # the buyer tries again until it goes through
             if client.get("/checkout/moonly_starter_monthly").status_code == 302:
-                return  # Moonly knows the plan: the checkout page sends them to /account
+                return  # Moonly knows the plan: checkout sends them to /account
             outcomes[checkout(client).status_code] += 1
 
     for client in clients:

@@ -315,7 +315,7 @@ INVITE_COOKIE = st.one_of(
     device=st.one_of(st.none(), COOKIE_TEXT),
 )
 def test_cookies_of_any_content(app, invite, session, device):
-    """Whatever the browser sends as cookies: never a 500, the signup whole or nothing."""
+    """Whatever cookies the browser sends: never a 500, the signup whole or nothing."""
     client = app.test_client()
     client.set_cookie("moonly_invite", invite)
     if session is not None:

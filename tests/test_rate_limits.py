@@ -1,4 +1,4 @@
-"""Rate limits that slow guessing without locking the owner out, shared through Redis."""
+"""Rate limits that slow guessing without locking the owner out, shared via Redis."""
 
 import base64
 

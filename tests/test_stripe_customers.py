@@ -1,4 +1,5 @@
-"""A Stripe failure at signup never loses the signup, and a retry makes exactly one customer."""
+"""A Stripe failure at signup never loses the signup, and a retry makes exactly one
+customer."""
 
 from helpers import sandbox_session
 from sqlalchemy import delete, select

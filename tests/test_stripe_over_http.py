@@ -1,5 +1,6 @@
-"""The app's real-Stripe code path, proven offline: STRIPE_SECRET_KEY and STRIPE_API_BASE
-point the SDK at the Stripe sandbox served over HTTP, as `make sandbox` serves it.
+"""The app's real-Stripe code path, proven offline: STRIPE_SECRET_KEY and
+STRIPE_API_BASE point the SDK at the Stripe sandbox served over HTTP, as `make sandbox`
+serves it.
 
 Nothing is in-process here: the SDK calls the sandbox over HTTP, the sandbox delivers
 webhooks over HTTP to the app served on a loopback port, signed with the secret of the

@@ -1,4 +1,5 @@
-"""Sandbox events reach /webhooks/stripe signed; the receiver verifies and stores each once."""
+"""Sandbox events reach /webhooks/stripe signed; the receiver verifies and stores each
+once."""
 
 import json
 import threading

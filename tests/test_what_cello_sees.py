@@ -1,6 +1,6 @@
 """Whatever path a user takes to pay, Cello's Stripe webhook sees the same things: the
-customer created with Cello's metadata before any subscription, then the discounted first
-invoice paid; and the lifecycle after it (an upgrade, a refund) reaches it too."""
+customer created with Cello's metadata before any subscription, then the discounted
+first invoice paid; and the lifecycle after it (an upgrade, a refund) reaches it too."""
 
 import re
 from urllib.parse import urlsplit

@@ -4,7 +4,8 @@ the field for a missing or mistyped one. The account rules are `sign_up`'s."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Literal, TypedDict, overload
 
 from flask import g, request
 
@@ -12,7 +13,16 @@ from ..referral.invites import clean_ucc
 from .errors import ApiError
 
 
-def json_object() -> dict[str, Any]:
+class SignupFields(TypedDict):
+    """The account fields of a signup, as `sign_up` takes them."""
+
+    name: str
+    email: str
+    password: str
+    organization: str | None
+
+
+def json_object() -> dict[str, object]:
     """The request's body as a JSON object (parsed once per request)."""
     if "api_body" in g:
         return g.api_body  # type: ignore[no-any-return]
@@ -43,7 +53,13 @@ def storable(value: str) -> bool:
     return True
 
 
-def text(body: dict[str, Any], field: str, *, required: bool) -> str | None:
+@overload
+def text(body: Mapping[str, object], field: str, *, required: Literal[True]) -> str: ...
+@overload
+def text(
+    body: Mapping[str, object], field: str, *, required: Literal[False]
+) -> str | None: ...
+def text(body: Mapping[str, object], field: str, *, required: bool) -> str | None:
     """A string field; None when an optional one is absent or null."""
     value = body.get(field)
     if value is None or (required and value == ""):
@@ -62,7 +78,7 @@ def text(body: dict[str, Any], field: str, *, required: bool) -> str | None:
     return value
 
 
-def signup_fields(body: dict[str, Any]) -> dict[str, Any]:
+def signup_fields(body: Mapping[str, object]) -> SignupFields:
     """The signup's account fields, type-checked (`sign_up` checks the rules)."""
     return {
         "name": text(body, "name", required=True),
@@ -72,7 +88,7 @@ def signup_fields(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def referral_ucc(body: dict[str, Any]) -> str | None:
+def referral_ucc(body: Mapping[str, object]) -> str | None:
     """The referral code the attribution provider gave the app (Cello's ucc), by the
     web's rule; absent, null or empty is no referral, anything else invalid is a 422."""
     value = (text(body, "referral_ucc", required=False) or "").strip()

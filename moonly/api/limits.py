@@ -4,7 +4,11 @@ applies to every app login; a token the app already holds keeps working meanwhil
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 from flask import Response
+from flask.typing import RouteCallable
+from flask_limiter import RouteLimit
 from werkzeug.exceptions import HTTPException
 
 from ..accounts import limits as policy
@@ -12,6 +16,14 @@ from ..accounts.service import normalize_email
 from ..extensions import limiter
 from . import inputs, tokens
 from .errors import ApiError
+
+View = TypeVar("View", bound=RouteCallable)
+
+
+class ViewDecorator(Protocol):
+    """The login limits: the view comes back as it was, limited."""
+
+    def __call__(self, view: View, /) -> View: ...
 
 
 def login_email() -> str:
@@ -38,11 +50,13 @@ ACCOUNT_MESSAGE = (
     "an app already logged in stays logged in."
 )
 
-login = policy.login_limits(
+login: ViewDecorator = policy.login_limits(
     email=login_email,
     failed=_failed,
     known_client=None,
     account_message=ACCOUNT_MESSAGE,
 )
-signup = policy.signup_per_address
-cello_token = limiter.limit(policy.setting("RATELIMIT_TOKEN"), key_func=_token_user)
+signup: RouteLimit = policy.signup_per_address
+cello_token: RouteLimit = limiter.limit(
+    policy.setting("RATELIMIT_TOKEN"), key_func=_token_user
+)

@@ -4,6 +4,7 @@ JSON. Signups go through `referral.signup.sign_up`, like the signup page."""
 from __future__ import annotations
 
 from flask import Response, jsonify
+from flask.typing import ResponseReturnValue
 
 from ..accounts.models import User
 from ..accounts.service import EmailTaken, SignupError, authenticate
@@ -35,7 +36,7 @@ def never_cached(response: Response) -> Response:
 
 @bp.post("/signups")
 @limits.signup
-def signup():
+def signup() -> ResponseReturnValue:
     """Create an account from the app, with the referral code the app was given."""
     body = inputs.json_object()
     fields = inputs.signup_fields(body)
@@ -56,11 +57,11 @@ def signup():
 
 @bp.post("/sessions")
 @limits.login
-def login():
+def login() -> ResponseReturnValue:
     """Log in with email and password; answer a new token."""
     body = inputs.json_object()
-    email = inputs.text(body, "email", required=True) or ""
-    password = inputs.text(body, "password", required=True) or ""
+    email = inputs.text(body, "email", required=True)
+    password = inputs.text(body, "password", required=True)
     user = authenticate(email, password)
     if user is None:
         raise ApiError(401, "invalid_credentials", "Email or password is incorrect.")
@@ -68,21 +69,21 @@ def login():
 
 
 @bp.delete("/sessions/current")
-def logout():
+def logout() -> ResponseReturnValue:
     """Revoke the token this request carries (the app's other tokens stay)."""
     tokens.revoke(tokens.authenticated())
     return "", 204
 
 
 @bp.get("/me")
-def me():
+def me() -> ResponseReturnValue:
     """The user this token belongs to."""
     return jsonify(user=_user(tokens.authenticated().user))
 
 
 @bp.get("/cello/token")
 @limits.cello_token
-def cello_token():
+def cello_token() -> ResponseReturnValue:
     """The Referral component's token for this user, to boot Cello's mobile SDK."""
     user = tokens.authenticated().user
     if not component.enabled():

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response
 
 COOKIE = "moonly_device"
 MAX_AGE = 365 * 24 * 3600
@@ -23,7 +24,7 @@ def _serializer() -> URLSafeSerializer:
 
 
 def _account_tag(email: str) -> str:
-    """A short keyed digest of the normalized email: the cookie never shows the email."""
+    """A short keyed digest of the normalized email: the cookie never shows it."""
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()[:24]
 

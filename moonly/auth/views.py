@@ -1,6 +1,7 @@
 """Signup, login and logout."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts.service import (
@@ -19,7 +20,7 @@ from .forms import LoginForm, PasswordForm, SignupForm
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limits.signup
-def signup():
+def signup() -> ResponseReturnValue:
     """Create an account, keeping the referral code from the invite link."""
     form = SignupForm()
     if request.method == "GET":
@@ -58,13 +59,13 @@ def signup():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limits.login
-def login():
+def login() -> ResponseReturnValue:
     """Log in with email and password."""
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(user)
             target = safe_local_path(form.next.data) or url_for("checkout.account")
@@ -79,7 +80,7 @@ def login():
 
 @bp.post("/logout")
 @login_required
-def logout():
+def logout() -> ResponseReturnValue:
     """Log out (POST with the CSRF token): every session of this user ends."""
     end_sessions(current_user)
     logout_user()
@@ -90,13 +91,13 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 @limits.per_address
-def password():
+def password() -> ResponseReturnValue:
     """Change the password; every other session of this user ends."""
     form = PasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()  # the user, not the proxy
         problem = change_password(
-            user, form.current_password.data, form.new_password.data
+            user, form.current_password.data or "", form.new_password.data or ""
         )
         if problem is None:
             login_user(user)  # this session goes on under the new version

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar
 
 from sqlalchemy import select
 
@@ -178,7 +178,61 @@ def _customer_rows(model: type[Row], user: User) -> list[Row]:
     )
 
 
-def export_data(user: User) -> dict[str, Any]:
+class ExportedAccount(TypedDict):
+    id: str
+    email: str
+    name: str
+    created_at: str | None
+
+
+class ExportedOrganization(TypedDict):
+    id: str
+    name: str
+
+
+class ExportedReferral(TypedDict):
+    ucc: str | None
+    source: str | None
+    invite_link_visited_at: str | None
+    referrer_name: str | None
+
+
+class ExportedSubscription(TypedDict):
+    id: str
+    plan: str | None
+    status: str | None
+    amount: int | None
+    currency: str | None
+    interval: str | None
+    current_period_end: int | None
+    discount_coupon: str | None
+    created: int | None
+
+
+class ExportedInvoice(TypedDict):
+    id: str
+    number: str | None
+    status: str | None
+    total: int | None
+    discount: int | None
+    amount_paid: int | None
+    currency: str | None
+    created: int | None
+
+
+class DataExport(TypedDict):
+    """The "Export my data" download (JSON, keys in this order)."""
+
+    exported_at: str | None
+    account: ExportedAccount
+    organization: ExportedOrganization | None
+    referral: ExportedReferral | None
+    stripe_customer_id: str | None
+    subscriptions: list[ExportedSubscription]
+    invoices: list[ExportedInvoice]
+
+
+def export_data(user: User) -> DataExport:
     """Everything Moonly keeps about the user, as the account page's "Export my data"
     downloads it: account, organization, referral, plans and invoices."""
     visit = user.invite_visit

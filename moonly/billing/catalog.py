@@ -1,4 +1,4 @@
-"""Moonly's plans and new-user coupon: their definition, bootstrap, and the offer text."""
+"""Moonly's plans and new-user coupon: their definition, bootstrap and offer text."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ NEW_USER_COUPON_ID = "moonly-new-user"
 NEW_USER_PERCENT_OFF = 20.0
 NEW_USER_MONTHS = 3
 OFFER_CACHE_SECONDS = 300
+Interval = Literal["month", "year"]
+INTERVALS: tuple[Interval, ...] = ("month", "year")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Plan:
     def yearly(self) -> str:
         return format_usd(self.yearly_cents)
 
-    def lookup_key(self, interval: Literal["month", "year"]) -> str:
+    def lookup_key(self, interval: Interval) -> str:
         return f"moonly_{self.key}_{'monthly' if interval == 'month' else 'yearly'}"
 
 
@@ -161,7 +163,9 @@ def bootstrap() -> list[str]:
     if coupon is None:
         stripe_api.create_coupon(
             coupon_id=NEW_USER_COUPON_ID,
-            name=f"New user: {NEW_USER_PERCENT_OFF:g} % off for {NEW_USER_MONTHS} months",
+            name=(
+                f"New user: {NEW_USER_PERCENT_OFF:g} % off for {NEW_USER_MONTHS} months"
+            ),
             percent_off=NEW_USER_PERCENT_OFF,
             duration_in_months=NEW_USER_MONTHS,
         )
@@ -183,7 +187,7 @@ def bootstrap() -> list[str]:
     wanted = {
         plan.lookup_key(interval): (plan, interval)
         for plan in PLANS
-        for interval in ("month", "year")
+        for interval in INTERVALS
     }
     prices = stripe_api.prices_by_lookup_key(list(wanted))
     products = stripe_api.products_by_plan() if len(prices) < len(wanted) else {}

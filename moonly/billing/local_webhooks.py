@@ -1,10 +1,10 @@
-"""Offline: register this app's webhook endpoint with the Stripe sandbox, like any other.
+"""Offline: register the app's webhook endpoint with the Stripe sandbox like any other.
 
-Stripe (and the sandbox) sends each event to every enabled endpoint that listens for it,
-signed with that endpoint's own secret. With real Stripe you create the endpoint in the
-dashboard, or run `stripe listen`, and set STRIPE_WEBHOOK_SECRET. Offline, the app creates
-its endpoint itself through the API, keeps the secret Stripe shows once, and moves the
-endpoint when the app is served on another address (`flask run --port 5188`).
+Stripe (and the sandbox) sends each event to every enabled endpoint that listens for
+it, signed with that endpoint's own secret. With real Stripe you create the endpoint in
+the dashboard, or run `stripe listen`, and set STRIPE_WEBHOOK_SECRET. Offline, the app
+creates its endpoint itself through the API, keeps the secret Stripe shows once, and
+moves the endpoint when the app is served on another address (`flask run --port 5188`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ MARK = {"moonly_endpoint": "local"}
 def configured_url() -> str:
     """STRIPE_SANDBOX_WEBHOOK_URL, else the address HOST and PORT name."""
     config = current_app.config
-    return config.get("STRIPE_SANDBOX_WEBHOOK_URL") or config["SERVER_ADDRESS"] + PATH
+    url: str = (
+        config.get("STRIPE_SANDBOX_WEBHOOK_URL") or config["SERVER_ADDRESS"] + PATH
+    )
+    return url
 
 
 def secrets() -> list[str]:
@@ -106,8 +109,9 @@ def served_url() -> str:
 
 
 def register_on_start() -> None:
-    """On the first request: point the endpoint at the address actually served, or say
-    loudly why events will not arrive; in-process, serve the sandbox's pages there too."""
+    """On the first request: point the endpoint at the address actually served, or
+    say loudly why events will not arrive; in-process, serve the sandbox's pages there
+    too."""
     sandbox = stripe_api.in_process_sandbox()
     if sandbox is not None:
         sandbox.public_url = served_address() + stripe_api.SANDBOX_PAGES

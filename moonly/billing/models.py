@@ -11,13 +11,13 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 
 ACTIVE_STATUSES = ("active", "trialing", "past_due")
 
 
-class Subscription(db.Model):
+class Subscription(Model):
     __tablename__ = "subscriptions"
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -45,7 +45,7 @@ class Subscription(db.Model):
         return self.status in ACTIVE_STATUSES
 
 
-class Invoice(db.Model):
+class Invoice(Model):
     __tablename__ = "invoices"
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -69,7 +69,7 @@ class Invoice(db.Model):
     )
 
 
-class Charge(db.Model):
+class Charge(Model):
     __tablename__ = "charges"
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -87,7 +87,7 @@ class Charge(db.Model):
     )
 
 
-class PaymentAttempt(db.Model):
+class PaymentAttempt(Model):
     """A card payment Stripe refused at Moonly's own checkout.
 
     Subscribing with `payment_behavior=error_if_incomplete` leaves no subscription
@@ -110,7 +110,7 @@ class PaymentAttempt(db.Model):
     )
 
 
-class LocalWebhookEndpoint(db.Model):
+class LocalWebhookEndpoint(Model):
     """Offline only: the webhook endpoint this app registered with the Stripe sandbox,
     and its signing secret (Stripe shows a secret once, when the endpoint is made).
 

@@ -1,19 +1,18 @@
-"""The outbox of events for the Cello API, written in the transaction that causes them."""
+"""The outbox of events for the Cello API, written in the transaction causing them."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 
 
-class CelloEvent(db.Model):
+class CelloEvent(Model):
     __tablename__ = "cello_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -22,7 +21,7 @@ class CelloEvent(db.Model):
     # Sent as the Idempotency-Key header, the same on every attempt.
     key: Mapped[str] = mapped_column(String(64), unique=True)
     trigger: Mapped[str] = mapped_column(String(64))
-    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    body: Mapped[dict[str, object]] = mapped_column(JSON)  # sent to Cello as it is
     # pending: to send (now or at next_attempt_at); sent; failed: Cello refused it or
     # we gave up; not_configured: no Cello API credentials, kept until there are some.
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)

@@ -1,6 +1,7 @@
 """GET /cello/token: the signed-in user's token for the Referral component."""
 
 from flask import abort, current_app, jsonify
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..extensions import limiter
@@ -14,7 +15,7 @@ def _user_key() -> str:
 
 @bp.get("/token")
 @limiter.limit(lambda: current_app.config["RATELIMIT_TOKEN"], key_func=_user_key)
-def token():
+def token() -> ResponseReturnValue:
     """Return a fresh Referral component token for the signed-in user."""
     if not component.enabled():
         abort(404)

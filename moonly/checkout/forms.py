@@ -4,7 +4,9 @@ import secrets
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField
-from wtforms.fields.choices import SelectChoice
+
+# WTForms 3.3 added SelectChoice (tuples are deprecated); types-WTForms 3.2 predates it.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, Regexp
 
 from ..billing.checkout import TEST_PAYMENT_METHODS
@@ -23,7 +25,8 @@ class CheckoutForm(FlaskForm):
         default="pm_card_visa",
         validators=[InputRequired("Pick one of the test cards.")],
     )
-    # One id per rendered form: a double submit reuses it, so Stripe makes one subscription.
+    # One id per rendered form: a double submit reuses it, so Stripe makes one
+    # subscription.
     attempt = HiddenField(
         validators=[
             InputRequired("Reload the page and try again."),

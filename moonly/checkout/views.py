@@ -15,8 +15,10 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
+from ..accounts.models import User
 from ..accounts.service import authenticate
 from ..billing import account as billing_account
 from ..billing import account_deletion, stripe_api
@@ -87,7 +89,7 @@ def _visitor_offer() -> Offer | None:
 
 
 @bp.get("/pricing")
-def pricing():
+def pricing() -> ResponseReturnValue:
     """Show the four plans, with the referral offer for a referred visitor."""
     offer = _visitor_offer()
     try:
@@ -128,7 +130,7 @@ def _price_or_404(lookup_key: str) -> CatalogPrice:
 
 @bp.route("/checkout/<lookup_key>", methods=["GET", "POST"])
 @login_required
-def checkout(lookup_key: str):
+def checkout(lookup_key: str) -> ResponseReturnValue:
     """Show a plan's price for this user, and subscribe them with a test card."""
     price = _price_or_404(lookup_key)
     if active_subscription(current_user) is not None:
@@ -139,7 +141,10 @@ def checkout(lookup_key: str):
     if form.validate_on_submit():
         try:
             start_subscription(
-                current_user, price, form.payment_method.data, form.attempt.data
+                current_user,
+                price,
+                form.payment_method.data,
+                form.attempt.data or "",  # InputRequired: never None here
             )
         except AlreadySubscribed:
             return redirect(url_for("checkout.account"))
@@ -164,7 +169,7 @@ def _checkout_page(
     hosted_form: HostedCheckoutForm,
     error: str | None,
     status: int,
-):
+) -> ResponseReturnValue:
     if not hosted_form.attempt.data or error:
         hosted_form.attempt.data = new_attempt()
     offer = offer_for(current_user)
@@ -183,7 +188,7 @@ def _checkout_page(
 
 @bp.post("/checkout/<lookup_key>/hosted")
 @login_required
-def hosted_checkout(lookup_key: str):
+def hosted_checkout(lookup_key: str) -> ResponseReturnValue:
     """Open a Stripe Checkout Session for the plan and send the user to its page."""
     price = _price_or_404(lookup_key)
     hosted_form = HostedCheckoutForm()
@@ -195,7 +200,7 @@ def hosted_checkout(lookup_key: str):
         url = hosted_checkout_flow.open_session(
             current_user,
             price,
-            hosted_form.attempt.data,
+            hosted_form.attempt.data or "",  # InputRequired: never None here
             success_url=url_for("checkout.success", _external=True)
             + "?session_id={CHECKOUT_SESSION_ID}",
             cancel_url=url_for(
@@ -212,7 +217,7 @@ def hosted_checkout(lookup_key: str):
 
 @bp.get("/checkout/success")
 @login_required
-def success():
+def success() -> ResponseReturnValue:
     """After Stripe's Checkout page: what was paid, read from Stripe, never the URL."""
     try:
         session = hosted_checkout_flow.finished_session(
@@ -233,12 +238,14 @@ def success():
 
 @bp.get("/account")
 @login_required
-def account():
+def account() -> ResponseReturnValue:
     """Show the signed-in user's account, plan and invoices."""
     return _account_page(DeleteAccountForm())
 
 
-def _account_page(delete_form: DeleteAccountForm, status: int = 200):
+def _account_page(
+    delete_form: DeleteAccountForm, status: int = 200
+) -> ResponseReturnValue:
     user = current_user
     if user.stripe_customer_id:
         customer_status = f"Stripe customer {user.stripe_customer_id}"
@@ -273,10 +280,10 @@ def _account_page(delete_form: DeleteAccountForm, status: int = 200):
 
 @bp.post("/account/delete")
 @login_required
-def delete_account():
+def delete_account() -> ResponseReturnValue:
     """Delete the account after the password is typed again; log out."""
     form = DeleteAccountForm()
-    user = current_user._get_current_object()
+    user: User = current_user._get_current_object()
     if not form.validate_on_submit():
         return _account_page(form, 400)
     if authenticate(user.email, form.password.data or "") is not user:
@@ -297,7 +304,7 @@ def delete_account():
 
 @bp.get("/account/export")
 @login_required
-def export():
+def export() -> ResponseReturnValue:
     """Download everything Moonly keeps about the signed-in user, as JSON."""
     body = json.dumps(billing_account.export_data(current_user), indent=2)
     response = make_response(body)
@@ -311,7 +318,7 @@ def export():
 
 @bp.post("/account/billing")
 @login_required
-def manage_billing():
+def manage_billing() -> ResponseReturnValue:
     """Open Stripe's customer portal: switch plan, cancel, change card, invoices."""
     try:
         url = billing_portal.session_url(
@@ -330,7 +337,7 @@ def manage_billing():
 
 @bp.post("/account/cancel")
 @login_required
-def cancel():
+def cancel() -> ResponseReturnValue:
     """Cancel the plan at the end of the paid period."""
     try:
         row = cancel_at_period_end(current_user)

@@ -7,10 +7,10 @@ Moonly and to Cello's own endpoint), which the console shows as they arrive.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..billing import stripe_api
-from ..billing.catalog import PLANS, money
+from ..billing.catalog import INTERVALS, PLANS, money
+from .journey_data import ActionLine, JourneyFacts, StripeObject
 
 LIVE = ("active", "trialing", "past_due")
 
@@ -23,12 +23,21 @@ class Action:
     hint: str
     danger: bool = False
 
+    def as_json(self) -> ActionLine:
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "target": self.target,
+            "hint": self.hint,
+            "danger": self.danger,
+        }
+
 
 class ActionError(Exception):
     """The action cannot be done now: a message for the salesperson."""
 
 
-def current_subscription(data: dict[str, Any]) -> dict[str, Any] | None:
+def current_subscription(data: JourneyFacts) -> StripeObject | None:
     """The newest subscription that is still running."""
     running = [s for s in data["stripe"]["subscriptions"] if s["status"] in LIVE]
     return max(running, key=lambda s: s.get("created") or 0, default=None)
@@ -37,14 +46,14 @@ def current_subscription(data: dict[str, Any]) -> dict[str, Any] | None:
 def _other_plan(lookup_key: str | None) -> tuple[str, str] | None:
     """The other plan on the same interval: (its lookup key, its name)."""
     for plan in PLANS:
-        for interval in ("month", "year"):
+        for interval in INTERVALS:
             if plan.lookup_key(interval) == lookup_key:
                 other = next(p for p in PLANS if p.key != plan.key)
                 return other.lookup_key(interval), other.name
     return None
 
 
-def _refundable(data: dict[str, Any]) -> dict[str, Any] | None:
+def _refundable(data: JourneyFacts) -> StripeObject | None:
     charges = [
         c
         for c in data["stripe"].get("charges", [])
@@ -53,7 +62,7 @@ def _refundable(data: dict[str, Any]) -> dict[str, Any] | None:
     return max(charges, key=lambda c: c.get("created") or 0, default=None)
 
 
-def available(data: dict[str, Any]) -> list[Action]:
+def available(data: JourneyFacts) -> list[Action]:
     """The buttons that make sense for this journey now, in the order of a demo."""
     actions = []
     sub = current_subscription(data)
@@ -105,7 +114,7 @@ def available(data: dict[str, Any]) -> list[Action]:
     return actions
 
 
-def run(kind: str, target: str, data: dict[str, Any]) -> str:
+def run(kind: str, target: str, data: JourneyFacts) -> str:
     """Do one available action; return what happened, in a sentence."""
     action = next(
         (a for a in available(data) if a.kind == kind and a.target == target), None

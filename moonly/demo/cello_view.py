@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from ..billing.events import StripeEvent
 from ..cello.stripe_webhook import CELLO_EVENTS
 from ..extensions import db
 from ..timeutil import isoformat
+from .journey_data import CelloField, CelloViewEvent
 
 # What Cello's own Stripe webhook receives, and the fields it reads from each event.
 CELLO_READS = {
@@ -46,7 +45,7 @@ NOTES = {
 }
 
 
-def _lookup(obj: Any, path: str) -> tuple[bool, Any]:
+def _lookup(obj: object, path: str) -> tuple[bool, object]:
     for part in path.split("."):
         if not isinstance(obj, dict) or part not in obj:
             return False, None
@@ -54,7 +53,7 @@ def _lookup(obj: Any, path: str) -> tuple[bool, Any]:
     return True, obj
 
 
-def cello_view(customer_id: str | None) -> list[dict[str, Any]]:
+def cello_view(customer_id: str | None) -> list[CelloViewEvent]:
     """The Stripe events Cello's webhook also receives for this customer."""
     if not customer_id:
         return []
@@ -65,10 +64,10 @@ def cello_view(customer_id: str | None) -> list[dict[str, Any]]:
         )
         .order_by(StripeEvent.received_at)
     )
-    view = []
+    view: list[CelloViewEvent] = []
     for event in events:
         obj = event.payload["data"]["object"]
-        fields = []
+        fields: list[CelloField] = []
         for path, why in CELLO_READS.get(obj.get("object", ""), []):
             found, value = _lookup(obj, path)
             if found:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..billing.catalog import money
 from .actions import Action, available, current_subscription
+from .journey_data import Journey, StripeObject
 
 SOURCES = {
     "form": "from Cello's getUcc()",
@@ -50,7 +50,7 @@ class Glance:
     actions: list[Action] = field(default_factory=list)
 
 
-def _payments(invoices: list[dict[str, Any]]) -> tuple[list[Payment], int | None]:
+def _payments(invoices: list[StripeObject]) -> tuple[list[Payment], int | None]:
     """Each invoice's amount, oldest first, and where the discount stopped."""
     payments = []
     for inv in sorted(invoices, key=lambda i: i["created"]):
@@ -69,7 +69,7 @@ def _payments(invoices: list[dict[str, Any]]) -> tuple[list[Payment], int | None
     return payments, ended
 
 
-def glance(data: dict[str, Any]) -> Glance:
+def glance(data: Journey) -> Glance:
     user = data["user"]
     stripe = data["stripe"]
     customer = stripe["customer"] or {}

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -19,6 +16,14 @@ from ..extensions import db
 from ..timeutil import isoformat
 from .actions import available
 from .cello_view import cello_view
+from .journey_data import (
+    CelloEventLine,
+    Journey,
+    JourneyFacts,
+    JourneySummary,
+    StripeState,
+    WebhookEventLine,
+)
 from .timeline import timeline
 
 
@@ -33,17 +38,21 @@ def find_user(*, email: str | None = None, user_id: str | None = None) -> User |
     return None
 
 
-def _stripe(user: User) -> dict[str, Any]:
-    """The customer, subscriptions and invoices as Stripe returns them now."""
-    empty: dict[str, Any] = {
+def _no_stripe(error: str | None) -> StripeState:
+    return {
         "customer": None,
         "subscriptions": [],
         "invoices": [],
         "checkout_sessions": [],
         "charges": [],
+        "error": error,
     }
+
+
+def _stripe(user: User) -> StripeState:
+    """The customer, subscriptions and invoices as Stripe returns them now."""
     if not user.stripe_customer_id:
-        return {**empty, "error": user.stripe_customer_error}
+        return _no_stripe(user.stripe_customer_error)
     customer_id = user.stripe_customer_id
     try:
         customer = stripe_api.retrieve_customer(customer_id)
@@ -53,7 +62,7 @@ def _stripe(user: User) -> dict[str, Any]:
         charges = stripe_api.list_charges(customer_id)
     except stripe_api.StripeError as error:
         message = f"{type(error).__name__}: {error.user_message or error}"
-        return {**empty, "error": message}
+        return _no_stripe(message)
     return {
         "customer": customer.to_dict(recursive=True, for_json=True),
         "subscriptions": [
@@ -69,7 +78,7 @@ def _stripe(user: User) -> dict[str, Any]:
     }
 
 
-def _webhook_events(customer_id: str | None) -> list[dict[str, Any]]:
+def _webhook_events(customer_id: str | None) -> list[WebhookEventLine]:
     if not customer_id:
         return []
     events = db.session.scalars(
@@ -90,7 +99,7 @@ def _webhook_events(customer_id: str | None) -> list[dict[str, Any]]:
     ]
 
 
-def _cello_events(user: User) -> list[dict[str, Any]]:
+def _cello_events(user: User) -> list[CelloEventLine]:
     """Each queued Cello event, and the exact request that is (or would be) sent."""
     events = db.session.scalars(
         select(CelloEvent).where(CelloEvent.user_id == user.id).order_by(CelloEvent.id)
@@ -122,9 +131,9 @@ def _cello_events(user: User) -> list[dict[str, Any]]:
     ]
 
 
-def journey(user: User) -> dict[str, Any]:
+def journey(user: User) -> Journey:
     """Everything the demo shows for one signup; the console renders exactly this."""
-    data = {
+    facts: JourneyFacts = {
         "user": {
             "id": user.public_id,
             "email": user.email,
@@ -147,13 +156,16 @@ def journey(user: User) -> dict[str, Any]:
         "webhook_events": _webhook_events(user.stripe_customer_id),
         "cello_events": _cello_events(user),
     }
-    data["actions"] = [asdict(a) for a in available(data)]
-    data["timeline"] = timeline(user, data)
-    data["cello_view"] = cello_view(user.stripe_customer_id)
-    return data
+    actions = available(facts)
+    return {
+        **facts,
+        "actions": [action.as_json() for action in actions],
+        "timeline": timeline(user, facts, actions),
+        "cello_view": cello_view(user.stripe_customer_id),
+    }
 
 
-def journeys(limit: int = 100) -> list[dict[str, Any]]:
+def journeys(limit: int = 100) -> list[JourneySummary]:
     """Every signup, newest first, with how far its journey got."""
     users = db.session.scalars(select(User).order_by(User.id.desc()).limit(limit)).all()
     customer_ids = [u.stripe_customer_id for u in users if u.stripe_customer_id]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import func, select
 
@@ -17,8 +17,9 @@ from ..accounts.models import User
 from ..billing.events import StripeEvent
 from ..cello.models import CelloEvent
 from ..extensions import db
-from .glance import glance
+from .glance import Glance, glance
 from .journey import find_user, journey, journeys
+from .journey_data import Journey, JourneySummary
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,13 @@ def state(pinned: str | None) -> LiveState:
         select(func.count(), func.sum(CelloEvent.attempts), func.max(CelloEvent.status))
     ).one()
     users = db.session.scalar(select(func.count()).select_from(User))
-    parts: list[Any] = [users, newest.id if newest else None, pinned, *events, *cello]
+    parts: list[object] = [
+        users,
+        newest.id if newest else None,
+        pinned,
+        *events,
+        *cello,
+    ]
     if user is not None:
         parts += [
             user.id,
@@ -78,7 +85,16 @@ def follow_note(live: LiveState, pinned: str | None, shown: str) -> str | None:
     return None
 
 
-def context(pinned: str | None, shown: str = "") -> dict[str, Any]:
+class LiveContext(TypedDict):
+    live: LiveState
+    pinned: str | None
+    journeys: list[JourneySummary]
+    journey: Journey | None
+    glance: Glance | None
+    follow_note: str | None
+
+
+def context(pinned: str | None, shown: str = "") -> LiveContext:
     """What templates/demo/_live.html renders."""
     live = state(pinned)
     data = journey(live.user) if live.user is not None else None

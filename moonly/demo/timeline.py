@@ -3,9 +3,8 @@ Stripe webhooks about it folded in, from the journey's own data."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 
@@ -15,8 +14,16 @@ from ..billing.events import StripeEvent
 from ..billing.models import PaymentAttempt, Subscription
 from ..extensions import db
 from ..timeutil import isoformat
+from .actions import Action
+from .journey_data import (
+    EventLine,
+    JourneyFacts,
+    Step,
+    StepAction,
+    StepStatus,
+    StripeObject,
+)
 
-Step = dict[str, Any]
 CAPTURED_BY = {
     "form": "Cello's script (getUcc) filled the signup form",
     "cookie": "Moonly's invite cookie (the script was blocked or slow)",
@@ -34,19 +41,36 @@ def _at(timestamp: int | None) -> str | None:
 
 
 def _step(
-    key: str, title: str, at: str | None, status: str, summary: str, **extra: Any
+    key: str,
+    title: str,
+    at: str | None,
+    status: StepStatus,
+    summary: str,
+    *,
+    details: Mapping[str, object] | None = None,
+    link: str | None = None,
+    actions: list[StepAction] | None = None,
+    object_id: str | None = None,
+    payment_intent: str | None = None,
 ) -> Step:
-    return {
+    step: Step = {
         "key": key,
         "title": title,
         "at": at,
         "status": status,
         "summary": summary,
-        "details": extra.pop("details", {}),
-        "link": extra.pop("link", None),
+        "details": {} if details is None else details,
+        "link": link,
         "events": [],
-        **extra,
     }
+    if actions is not None:
+        step["actions"] = actions
+    # Kept while the timeline is built, to put each webhook under its step.
+    if object_id:
+        step["object_id"] = object_id
+    if payment_intent:
+        step["payment_intent"] = payment_intent
+    return step
 
 
 def _invite(user: User) -> Step:
@@ -92,7 +116,7 @@ def _invite(user: User) -> Step:
     )
 
 
-def _customer(data: dict[str, Any]) -> Step:
+def _customer(data: JourneyFacts) -> Step:
     stripe = data["stripe"]
     customer = stripe["customer"]
     if customer is not None:
@@ -115,7 +139,8 @@ def _customer(data: dict[str, Any]) -> Step:
             "Stripe customer not created yet",
             None,
             "failed",
-            "Stripe failed; `flask stripe sync-customers` or the next checkout retries.",
+            "Stripe failed; `flask stripe sync-customers` or the next checkout "
+            "retries.",
             details={"error": stripe["error"]},
         )
     return _step(
@@ -127,7 +152,7 @@ def _customer(data: dict[str, Any]) -> Step:
     )
 
 
-def _cello_events(data: dict[str, Any]) -> list[Step]:
+def _cello_events(data: JourneyFacts) -> list[Step]:
     if data["flow"] == "customer_at_signup":
         return [
             _step(
@@ -138,7 +163,7 @@ def _cello_events(data: dict[str, Any]) -> list[Step]:
                 "Scenario A: Cello's webhook reads customer.created with cello_ucc.",
             )
         ]
-    status = {
+    status: dict[str, StepStatus] = {
         "sent": "done",
         "pending": "pending",
         "not_configured": "pending",
@@ -158,12 +183,12 @@ def _cello_events(data: dict[str, Any]) -> list[Step]:
     ]
 
 
-def _price_text(price: dict[str, Any]) -> str:
+def _price_text(price: StripeObject) -> str:
     amount = f"{money(price['unit_amount'])}/{price['recurring']['interval']}"
     return f"{price.get('lookup_key') or price['id']} at {amount}"
 
 
-def _subscriptions(user: User, data: dict[str, Any]) -> list[Step]:
+def _subscriptions(user: User, data: JourneyFacts, actions: list[Action]) -> list[Step]:
     steps = []
     rows = {
         row.id: row
@@ -191,13 +216,9 @@ def _subscriptions(user: User, data: dict[str, Any]) -> list[Step]:
                     "discounts": sub.get("discounts"),
                 },
                 actions=[
-                    {
-                        "kind": a["kind"],
-                        "label": a["label"],
-                        "subscription_id": sub["id"],
-                    }
-                    for a in data.get("actions", [])
-                    if a["target"] == sub["id"]
+                    {"kind": a.kind, "label": a.label, "subscription_id": sub["id"]}
+                    for a in actions
+                    if a.target == sub["id"]
                 ],
                 object_id=sub["id"],
             )
@@ -223,14 +244,14 @@ def _subscriptions(user: User, data: dict[str, Any]) -> list[Step]:
     return steps
 
 
-CHECKOUT_TITLES = {
+CHECKOUT_TITLES: dict[str, tuple[str, StepStatus]] = {
     "complete": ("Paid on Stripe Checkout", "done"),
     "open": ("Stripe Checkout opened, not paid yet", "pending"),
     "expired": ("Stripe Checkout expired without payment", "failed"),
 }
 
 
-def _checkout_sessions(data: dict[str, Any]) -> list[Step]:
+def _checkout_sessions(data: JourneyFacts) -> list[Step]:
     """Stripe Checkout Sessions: opened, paid, or expired (abandoned or replaced)."""
     steps = []
     for session in data["stripe"].get("checkout_sessions", []):
@@ -265,7 +286,14 @@ def _checkout_sessions(data: dict[str, Any]) -> list[Step]:
     return steps
 
 
-def _invoices(data: dict[str, Any]) -> list[Step]:
+INVOICE_STATES: dict[str, StepStatus] = {
+    "paid": "done",
+    "open": "pending",
+    "draft": "pending",
+}
+
+
+def _invoices(data: JourneyFacts) -> list[Step]:
     steps = []
     for inv in sorted(data["stripe"]["invoices"], key=lambda i: i["created"]):
         discount = sum(d["amount"] for d in inv.get("total_discount_amounts") or [])
@@ -274,11 +302,9 @@ def _invoices(data: dict[str, Any]) -> list[Step]:
                 "invoice",
                 f"Invoice {inv['status']}",
                 _at(inv["created"]),
-                {"paid": "done", "open": "pending", "draft": "pending"}.get(
-                    inv["status"], "failed"
-                ),
-                f"{money(inv['subtotal'])} less {money(discount)} = {money(inv['total'])}"
-                f" ({inv.get('billing_reason')})",
+                INVOICE_STATES.get(inv["status"], "failed"),
+                f"{money(inv['subtotal'])} less {money(discount)} = "
+                f"{money(inv['total'])} ({inv.get('billing_reason')})",
                 details={
                     "id": inv["id"],
                     "subtotal": inv["subtotal"],
@@ -292,10 +318,11 @@ def _invoices(data: dict[str, Any]) -> list[Step]:
     return steps
 
 
-def _charges(data: dict[str, Any]) -> list[Step]:
+def _charges(data: JourneyFacts) -> list[Step]:
     """Card payments: each charge that succeeded, and each declined attempt."""
     steps = []
     for charge in data["stripe"].get("charges", []):
+        state: StepStatus
         if charge["status"] == "failed":
             reason = charge.get("failure_message") or charge.get("failure_code")
             title, state = "Card declined", "failed"
@@ -325,7 +352,7 @@ def _charges(data: dict[str, Any]) -> list[Step]:
     return steps
 
 
-def _refusals(user: User, data: dict[str, Any]) -> list[Step]:
+def _refusals(user: User, data: JourneyFacts) -> list[Step]:
     """Cards Stripe refused at Moonly's checkout (no subscription was left behind)."""
     if not user.stripe_customer_id:
         return []
@@ -354,7 +381,7 @@ def _refusals(user: User, data: dict[str, Any]) -> list[Step]:
     ]
 
 
-def _event_line(event: StripeEvent) -> dict[str, Any]:
+def _event_line(event: StripeEvent) -> EventLine:
     return {
         "id": event.id,
         "type": event.type,
@@ -366,7 +393,7 @@ def _event_line(event: StripeEvent) -> dict[str, Any]:
     }
 
 
-def _subscription_change(event: StripeEvent, obj: dict[str, Any]) -> Step | None:
+def _subscription_change(event: StripeEvent, obj: StripeObject) -> Step | None:
     """A step of its own for a subscription update Cello rewards or claws back."""
     at = isoformat(event.received_at)
     if event.type == "customer.subscription.deleted":
@@ -413,7 +440,7 @@ def _subscription_change(event: StripeEvent, obj: dict[str, Any]) -> Step | None
 
 
 def _payment_event(
-    event: StripeEvent, obj: dict[str, Any], charged: set[str]
+    event: StripeEvent, obj: StripeObject, charged: set[str]
 ) -> Step | None:
     """A refund, or a payment that failed without a charge (3-D Secure refused)."""
     at = isoformat(event.received_at)
@@ -442,12 +469,17 @@ def _payment_event(
 
 def _fold(steps: list[Step], events: Iterable[StripeEvent]) -> list[Step]:
     """Put each webhook under the step about its object; some events are steps."""
-    by_object = {s["object_id"]: s for s in steps if s.get("object_id")}
+    # Looked up by the ids of Stripe objects, which may have none.
+    by_object: dict[str | None, Step] = {
+        s["object_id"]: s for s in steps if s.get("object_id")
+    }
     charged = {s["payment_intent"] for s in steps if s.get("payment_intent")}
-    by_intent = {s["payment_intent"]: s for s in steps if s.get("payment_intent")}
+    by_intent: dict[str | None, Step] = {
+        s["payment_intent"]: s for s in steps if s.get("payment_intent")
+    }
     extra: list[Step] = []
     for event in events:
-        obj = (event.payload.get("data") or {}).get("object") or {}
+        obj: StripeObject = (event.payload.get("data") or {}).get("object") or {}
         own = _subscription_change(event, obj) or _payment_event(event, obj, charged)
         target = (
             own
@@ -472,8 +504,9 @@ def _fold(steps: list[Step], events: Iterable[StripeEvent]) -> list[Step]:
     return extra
 
 
-def timeline(user: User, data: dict[str, Any]) -> list[Step]:
-    """The journey's steps in the order they happened (undated ones where they belong)."""
+def timeline(user: User, data: JourneyFacts, actions: list[Action]) -> list[Step]:
+    """The journey's steps in the order they happened (undated ones where they
+    belong)."""
     signup = _step(
         "signup",
         "Signed up",
@@ -490,7 +523,7 @@ def timeline(user: User, data: dict[str, Any]) -> list[Step]:
     head = [_invite(user), signup, _customer(data), *_cello_events(data)]
     dated = (
         _checkout_sessions(data)
-        + _subscriptions(user, data)
+        + _subscriptions(user, data, actions)
         + _invoices(data)
         + _charges(data)
         + _refusals(user, data)

@@ -1,5 +1,6 @@
-"""Real-browser fixtures: Debian's Chromium driven by Playwright, against the app served
-on loopback, with Cello's hosts routed to a test double or blocked like an ad blocker."""
+"""Real-browser fixtures: Debian's Chromium driven by Playwright, against the app
+served on loopback, with Cello's hosts routed to a test double or blocked like an ad
+blocker."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Every page a visitor or a salesperson sees, audited in Chromium by axe-core (from the
-npm registry, pinned in tests/browser/package-lock.json and injected into the test browser
-only): no serious or critical violation of WCAG 2.0, 2.1 and 2.2 A/AA or axe's best
-practices. Each page's full results go to test-artifacts/accessibility/ (git-ignored)."""
+"""Every page a visitor or a salesperson sees, audited in Chromium by axe-core (from
+the npm registry, pinned in tests/browser/package-lock.json and injected into the test
+browser only): no serious or critical violation of WCAG 2.0, 2.1 and 2.2 A/AA or axe's
+best practices. Each page's full results go to test-artifacts/accessibility/
+(git-ignored)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The referrer's name on the landing banner and the signup page, in Chromium: the same
-words on both, and a 60-character name shown whole, never cut off the edge of a phone."""
+"""The referrer's name on the landing banner and the signup page, in Chromium: the
+same words on both, and a 60-character name shown whole, never cut off the edge of a
+phone."""
 
 from __future__ import annotations
 

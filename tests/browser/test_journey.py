@@ -1,4 +1,4 @@
-"""The whole referral journey in a real browser: invite link, signup, checkout, console."""
+"""The whole referral journey in a real browser: invite, signup, checkout, console."""
 
 INVITE = "/?ucc=UPobYBDuu0N&productId=moonly.example&referrerName=Alice"
 PASSWORD = "correct horse battery staple"
@@ -105,7 +105,8 @@ def test_console_shows_the_journey_and_updates_without_reloading(
     visitor.click("#checkout-submit")
     visitor.wait_for_url("**/account")
 
-    # The console polls: the subscription, the invoice and the webhooks appear by themselves.
+    # The console polls: the subscription, the invoice and the webhooks appear by
+    # themselves.
     steps.get_by_role("heading", name="Subscription active").wait_for(timeout=15_000)
     steps.get_by_role("heading", name="Invoice paid").wait_for(timeout=15_000)
     steps.get_by_text("invoice.paid").first.wait_for(timeout=15_000)

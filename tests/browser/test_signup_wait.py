@@ -14,7 +14,7 @@ DOUBLE = (HERE / "cello_attribution_double.js").read_text()
 
 
 def invited_page(new_context, cello: str):
-    """A visitor who opened the invite link, on a page whose signup waits ten minutes."""
+    """A visitor who opened the invite link, on a page whose signup waits 10 minutes."""
     context = new_context(cello)
     context.add_init_script(TEN_MINUTES)
     return context.new_page()

@@ -71,7 +71,7 @@ def test_unknown_object_is_a_404_in_stripes_shape(stripe):
 
 
 def declared_fields(cls):
-    """Fields the SDK declares for a resource, and those it declares as always present."""
+    """Fields the SDK declares for a resource, and those it declares always present."""
     annotations = {}
     for klass in reversed(cls.__mro__):
         annotations.update(getattr(klass, "__annotations__", {}))

@@ -1,4 +1,4 @@
-"""The sandbox's billing: cards, subscriptions, invoices, charges and refunds, renewals."""
+"""The sandbox's billing: cards, subscriptions, invoices, charges, refunds, renewals."""
 
 import time
 

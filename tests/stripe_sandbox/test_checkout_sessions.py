@@ -1,4 +1,5 @@
-"""Hosted Checkout: Checkout Sessions through the SDK, and paying on the sandbox's page."""
+"""Hosted Checkout: Checkout Sessions through the SDK, and paying on the sandbox's
+page."""
 
 import html
 import re

@@ -1,4 +1,5 @@
-"""Limits and shapes Stripe enforces: metadata, previous_attributes, card errors, messages."""
+"""Limits and shapes Stripe enforces: metadata, previous_attributes, card errors,
+messages."""
 
 import pytest
 import stripe as stripe_sdk

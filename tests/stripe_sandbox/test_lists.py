@@ -1,4 +1,4 @@
-"""Lists Stripe has: refunds, invoice payments, PaymentIntents, and `created` filters."""
+"""Lists Stripe has: refunds, invoice payments, PaymentIntents and `created` filters."""
 
 import pytest
 import stripe as stripe_sdk

@@ -1,6 +1,7 @@
-"""Paying an incomplete subscription as Stripe's docs do: `default_incomplete`, the first
-invoice's confirmation secret, the customer confirming its PaymentIntent (3-D Secure on
-the sandbox's own page), `invoices.pay`, SetupIntents, and the 23-hour expiry."""
+"""Paying an incomplete subscription as Stripe's docs do: `default_incomplete`, the
+first invoice's confirmation secret, the customer confirming its PaymentIntent (3-D
+Secure on the sandbox's own page), `invoices.pay`, SetupIntents, and the 23-hour
+expiry."""
 
 from urllib.parse import parse_qs, urlsplit
 

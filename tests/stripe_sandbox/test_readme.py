@@ -1,4 +1,5 @@
-"""The sandbox's README lists exactly the endpoints and parameters its route table has."""
+"""The sandbox's README lists exactly the endpoints and parameters of its route
+table."""
 
 from moonly.stripe_sandbox import api, reference
 
