@@ -9,12 +9,12 @@ from flask_login import UserMixin
 from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..ids import public_id
 from ..timeutil import utcnow
 
 
-class Organization(db.Model):
+class Organization(Model):
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,7 +28,7 @@ class Organization(db.Model):
     )
 
 
-class InviteVisit(db.Model):
+class InviteVisit(Model):
     """An invite-link visit, so a demo can show when and how a referral arrived."""
 
     __tablename__ = "invite_visits"
@@ -45,7 +45,7 @@ class InviteVisit(db.Model):
     )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
