@@ -217,7 +217,10 @@ def register_commands(app: Flask) -> None:
     from .billing.commands import stripe_cli
     from .cello.commands import cello_cli
     from .serve import serve_command
+    from .webhooks.commands import reprocess_failed_command
 
+    # Stored webhook events are the webhooks feature's; the command sits with Stripe's.
+    stripe_cli.add_command(reprocess_failed_command)
     app.cli.add_command(stripe_cli)
     app.cli.add_command(cello_cli)
     app.cli.add_command(serve_command)

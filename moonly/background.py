@@ -21,13 +21,13 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import ColumnElement, CursorResult, or_, select, update
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import InstrumentedAttribute
 
 from .extensions import db
 from .timeutil import as_utc
@@ -48,7 +48,8 @@ class RetryPolicy:
     claim_seconds: int = 120  # longer than one delivery can take (timeouts included)
 
     def retry_delay(self, attempts: int) -> float:
-        """Exponential backoff with jitter: about 2 s, 4 s, 8 s … capped at 5 minutes."""
+        """Exponential backoff with jitter: about 2 s, 4 s, 8 s … capped at 5
+        minutes."""
         ceiling = min(self.first_retry * 2.0 ** (attempts - 1), self.max_retry)
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not security
 
@@ -68,11 +69,11 @@ POLICY = RetryPolicy()
 
 
 class OutboxRow(Protocol):
-    """The columns an outbox table has for the policy."""
+    """The columns an outbox table has for the policy (as a mapped class has them)."""
 
-    id: Mapped[int]
-    next_attempt_at: Mapped[int]
-    locked_until: Mapped[int | None]
+    id: ClassVar[InstrumentedAttribute[int]]
+    next_attempt_at: ClassVar[InstrumentedAttribute[int]]
+    locked_until: ClassVar[InstrumentedAttribute[int | None]]
 
 
 def claim(

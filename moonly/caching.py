@@ -55,7 +55,8 @@ def memoize(
     maxsize: int | None, key: Callable[..., Hashable] = keys.hashkey
 ) -> Callable[[Callable[P, R]], Memoized[P, R]]:
     """Keep a function's results for the process, the least recently used going first
-    past `maxsize` (None: keep all); `key` picks what of the arguments identifies one."""
+    past `maxsize` (None: keep all); `key` picks what of the arguments identifies
+    one."""
 
     def decorate(function: Callable[P, R]) -> Memoized[P, R]:
         store: MutableMapping[Any, Any] = {} if maxsize is None else LRUCache(maxsize)

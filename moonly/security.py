@@ -1,30 +1,26 @@
-"""Response headers: a Content-Security-Policy that names exactly the Cello hosts in use."""
+"""Response headers: a Content-Security-Policy that names exactly the Cello hosts in
+use; no-store for signed-in pages; NUL bytes refused."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, Flask, abort, current_app, g, request
-from flask_login import current_user
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from markupsafe import Markup
 
 from . import caching
-from .cello import component
+from .cello.hosts import api_host, assets_host
+from .cello.page import CELLO_ATTRIBUTION_STUB
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 bp = Blueprint("security", __name__)
-
-# Cello's command-queue stub (docs.cello.so, attribution-js-usage). It must run before
-# any call to the library, so it is inline in <head>; the CSP allows it by its hash.
-CELLO_ATTRIBUTION_STUB = (
-    'window.CelloAttribution=window.CelloAttribution||function(t,...o){if("getReferral"'
-    '===t)throw new Error("getReferral is not supported in this context. Use getUcc '
-    'instead.");let e,n;const i=new Promise((t,o)=>{e=t,n=o});return window.'
-    "CelloAttributionCmd=window.CelloAttributionCmd||[],window.CelloAttributionCmd.push"
-    "({command:t,args:o,resolve:e,reject:n}),i}"
-)
 
 
 def _sha256(text: str) -> str:
@@ -32,7 +28,8 @@ def _sha256(text: str) -> str:
 
 
 STUB_HASH = _sha256(CELLO_ATTRIBUTION_STUB)
-# Stylesheets are inlined so that nothing blocks the first render; the CSP allows exactly
+# Stylesheets are inlined so that nothing blocks the first render; the CSP allows
+# exactly
 # these by hash. Each is read once per process.
 INLINE_STYLES = ("css/moonly.css", "css/demo.css")
 
@@ -50,7 +47,7 @@ def inline_style(name: str) -> Markup:
 
 def content_security_policy() -> str:
     """Self, plus Cello's asset and API hosts for the configured CELLO_ENV only."""
-    assets, api = component.assets_host(), component.api_host()
+    assets, api = assets_host(), api_host()
     folder = current_app.static_folder or ""
     styles = " ".join(f"'{_inline_style(folder, name)[1]}'" for name in INLINE_STYLES)
     directives = {
@@ -70,18 +67,12 @@ def content_security_policy() -> str:
 
 
 @bp.app_context_processor
-def cello_page_context() -> dict:
-    booted = component.enabled() and current_user.is_authenticated
-    return {
-        "cello_attribution_stub": Markup(CELLO_ATTRIBUTION_STUB),  # noqa: S704 - a constant
-        "inline_style": inline_style,
-        "cello_attribution_src": f"{component.assets_host()}/attribution/latest/cello-attribution.js",
-        "cello_component": component.boot_settings(current_user) if booted else None,
-    }
+def page_context() -> dict[str, Callable[[str], Markup]]:
+    return {"inline_style": inline_style}
 
 
 @bp.after_app_request
-def no_store_for_signed_in_users(response):
+def no_store_for_signed_in_users(response: Response) -> Response:
     """A page made for a signed-in user (/account, /cello/token, checkout, any page
     naming them) is never kept by a browser or a shared cache."""
     user = g.get("_login_user")  # Flask-Login's user for this request, if loaded
@@ -94,8 +85,9 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @bp.before_app_request
-def refuse_nul_bytes():
-    """No text field anywhere may hold NUL: PostgreSQL refuses it, so refuse it first."""
+def refuse_nul_bytes() -> None:
+    """No text field anywhere may hold NUL: PostgreSQL refuses it, so refuse it
+    first."""
     query = request.environ.get("QUERY_STRING", "")  # the raw string: no parsing
     if "%00" in query or "\x00" in query:
         abort(400)
@@ -127,12 +119,20 @@ class SecurityHeaders:
     static files included, unless the app set one itself. Doing it at the edge costs
     a tenth of doing it through Flask's response object on every request."""
 
-    def __init__(self, wsgi_app: Callable, headers: list[tuple[str, str]]):
+    def __init__(
+        self, wsgi_app: WSGIApplication, headers: list[tuple[str, str]]
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.headers = headers
 
-    def __call__(self, environ: dict, start_response: Callable):
-        def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        def start(
+            status: str,
+            headers: list[tuple[str, str]],
+            exc_info: OptExcInfo | None = None,
+        ) -> Callable[[bytes], object]:
             present = {name.lower() for name, _ in headers}
             headers.extend(h for h in self.headers if h[0].lower() not in present)
             return start_response(status, headers, exc_info)

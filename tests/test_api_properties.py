@@ -14,7 +14,7 @@ from moonly.accounts.models import Organization, User
 from moonly.accounts.service import normalize_email
 from moonly.api.models import ApiToken
 from moonly.extensions import db
-from moonly.referral import clean_ucc
+from moonly.referral.invites import clean_ucc
 
 SETTINGS = settings(
     max_examples=40,

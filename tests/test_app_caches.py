@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from moonly import caching, referral, security
+from moonly import caching, security
 from moonly.billing import stripe_api
 from moonly.billing.catalog import (
     NEW_USER_COUPON_ID,
@@ -17,6 +17,7 @@ from moonly.billing.catalog import (
 from moonly.caching import Refreshed
 from moonly.landing import views as landing_views
 from moonly.landing.views import PAGE_CACHE_SIZE
+from moonly.referral import invites as referral
 
 
 class Down(Exception):

@@ -256,7 +256,7 @@ def test_event_survives_a_process_killed_before_delivery(
     script = f"""
 import os, signal
 from moonly import create_app
-from moonly.accounts.service import Referral, sign_up
+from moonly.referral.signup import Referral, sign_up
 app = create_app({{"SQLALCHEMY_DATABASE_URI": {database_uri!r},
     "MOONLY_REFERRAL_FLOW": "customer_at_purchase", "CELLO_ACCESS_KEY_ID": "key_test",
     "CELLO_SECRET_ACCESS_KEY": "secret_test", "CELLO_API_BASE": {cello.base!r}}},

@@ -3,7 +3,7 @@ from signup to a discounted subscription."""
 
 import pytest
 
-from moonly.webhooks.handlers import CELLO_EVENTS
+from moonly.cello.stripe_webhook import CELLO_EVENTS
 
 CELLO_URL = "https://api.sandbox.cello.so/integrations/webhooks/stripe/moonly-test"
 SECRET = "product-secret-for-tests-only-" + "0123456789" * 4

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from test_checkout import checkout
 
 from moonly.accounts.models import User
+from moonly.cello.stripe_webhook import CELLO_EVENTS
 from moonly.extensions import db
 from moonly.stripe_sandbox.models import SandboxObject
-from moonly.webhooks.handlers import CELLO_EVENTS
 
 
 def test_journeys_are_listed_newest_first(client, auth):

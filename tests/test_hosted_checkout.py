@@ -9,9 +9,9 @@ from sqlalchemy import select
 from test_checkout import checkout
 
 from moonly.accounts.models import User
+from moonly.billing.events import StripeEvent
 from moonly.billing.models import Subscription
 from moonly.extensions import db
-from moonly.webhooks.models import StripeEvent
 
 PLAN = "/checkout/moonly_starter_monthly"
 

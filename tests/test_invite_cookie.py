@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from moonly.accounts.models import User
+from moonly.accounts.models import InviteVisit, User
 from moonly.extensions import db
-from moonly.landing.models import InviteVisit
 
 
 def note(**fields) -> str:

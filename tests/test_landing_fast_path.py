@@ -2,7 +2,7 @@
 
 from helpers import AuthActions
 
-from moonly import referral
+from moonly.referral import invites as referral
 
 
 def test_a_plain_visit_sets_only_the_invite_cookie(client):

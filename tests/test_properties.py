@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from moonly.accounts.models import Organization, User
+from moonly.billing.events import StripeEvent
 from moonly.extensions import db
-from moonly.webhooks.models import StripeEvent
 
 SETTINGS = settings(
     max_examples=40,

@@ -20,9 +20,9 @@ from test_checkout import checkout
 from werkzeug.serving import make_server
 
 from moonly.accounts.models import User
+from moonly.billing.events import StripeEvent
 from moonly.extensions import db
 from moonly.stripe_sandbox import Sandbox
-from moonly.webhooks.models import StripeEvent
 
 
 class Serving:

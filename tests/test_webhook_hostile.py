@@ -10,8 +10,8 @@ import stripe as stripe_sdk
 from sqlalchemy import select
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from moonly.billing.events import StripeEvent
 from moonly.extensions import db
-from moonly.webhooks.models import StripeEvent
 
 SECRET = "whsec_testing_only"
 

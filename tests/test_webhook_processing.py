@@ -12,11 +12,11 @@ from test_checkout import checkout
 from test_webhooks import signed
 from werkzeug.serving import make_server
 
+from moonly.billing.events import StripeEvent
 from moonly.billing.models import Charge, Invoice, Subscription
 from moonly.billing.stripe_api import advance_subscription
+from moonly.cello.stripe_webhook import CELLO_EVENTS
 from moonly.extensions import db
-from moonly.webhooks.handlers import CELLO_EVENTS
-from moonly.webhooks.models import StripeEvent
 
 
 def deliver(client, event):

@@ -16,10 +16,10 @@ from helpers import (
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
+from moonly.billing.events import StripeEvent
 from moonly.extensions import db
 from moonly.stripe_sandbox import post_http
 from moonly.stripe_sandbox.models import SandboxDelivery
-from moonly.webhooks.models import StripeEvent
 
 SECRET = "whsec_testing_only"
 URL = "http://127.0.0.1/webhooks/stripe"

@@ -15,14 +15,14 @@ front end says how to read a login's email and what a failed login looks like.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Response, current_app
 from flask_limiter.util import get_remote_address
 
 from ..extensions import limiter
 
-View = TypeVar("View", bound=Callable)
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def setting(name: str) -> Callable[[], str]:
@@ -66,7 +66,7 @@ def login_limits(
 
     def apply(view: View) -> View:
         for limit in reversed(limits):
-            view = limit(view)
+            view = cast(View, limit(view))
         return view
 
     return apply

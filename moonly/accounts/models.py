@@ -1,4 +1,4 @@
-"""The user and organization tables."""
+"""The user and organization tables, and the invite-link visit a signup followed."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from flask_login import UserMixin
 from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..ids import public_id
-from ..landing.models import InviteVisit
 from ..timeutil import utcnow
 
 
-class Organization(db.Model):
+class Organization(Model):
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,7 +28,24 @@ class Organization(db.Model):
     )
 
 
-class User(UserMixin, db.Model):
+class InviteVisit(Model):
+    """An invite-link visit, so a demo can show when and how a referral arrived."""
+
+    __tablename__ = "invite_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ucc: Mapped[str] = mapped_column(String(64), index=True)
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    referrer_name: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(255))
+    # The earlier invite's ucc this link replaced in this browser (the latest counts).
+    replaced_ucc: Mapped[str | None] = mapped_column(String(64))
+    visited_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

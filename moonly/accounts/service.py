@@ -1,21 +1,17 @@
-"""Signing up and logging in."""
+"""The account rules: creating a user, logging in, ending sessions, new passwords."""
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..landing.models import InviteVisit
-from .models import Organization, User
+from .models import InviteVisit, Organization, User
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
@@ -51,7 +47,8 @@ class EmailTaken(SignupError):
 
 
 def normalize_email(email: str) -> str:
-    """One spelling per address: NFKC (fullwidth "ｃｏｎｃ" is "conc"), trimmed, lowercase."""
+    """One spelling per address: NFKC (fullwidth "ｃｏｎｃ" is "conc"), trimmed,
+    lowercase."""
     return unicodedata.normalize("NFKC", email).strip().lower()
 
 
@@ -74,7 +71,8 @@ def password_problem(password: str, email: str = "") -> str | None:
         return f"Use at most {MAX_PASSWORD} characters."
     lowered = password.lower()
     local_part = email.split("@")[0].lower()
-    # A short local part ("b@…") would match almost any password; only longer ones count.
+    # A short local part ("b@…") would match almost any password; only longer ones
+    # count.
     contains_email = len(local_part) >= 4 and local_part in lowered
     if lowered in _COMMON or len(set(lowered)) < 4 or contains_email:
         return "This password is too easy to guess. Try a few unrelated words."
@@ -105,7 +103,7 @@ def signup_problems(
 ) -> dict[str, str]:
     """The account rules of every signup (the page, the app's API), by field.
 
-    Takes the values as `sign_up` stores them: name and organization stripped, the
+    Takes the values as `create_user` stores them: name and organization stripped, the
     email normalized.
     """
     problems = {
@@ -120,51 +118,26 @@ def signup_problems(
 
 
 def email_taken(email: str) -> bool:
-    return (
-        db.session.scalar(
-            select(func.count()).select_from(User).where(User.email == email)
-        )
-        > 0
+    count = db.session.scalar(
+        select(func.count()).select_from(User).where(User.email == email)
     )
+    return bool(count)
 
 
-@dataclass(frozen=True)
-class Referral:
-    ucc: str | None
-    source: str | None  # "form", "cookie", "app" (the mobile API) or None
-    visit: dict[str, Any] | None = (
-        None  # the invite-link visit, if this browser made it
-    )
-
-
-def _invite_visit(visit: dict[str, Any] | None) -> InviteVisit | None:
-    if not visit:
-        return None
-    return InviteVisit(
-        ucc=visit["ucc"],
-        product_id=visit["product_id"],
-        referrer_name=visit["referrer_name"],
-        path=visit["path"],
-        visited_at=visit["at"],
-        replaced_ucc=visit.get("replaced_ucc"),
-    )
-
-
-def sign_up(
+def create_user(
     *,
     name: str,
     email: str,
     password: str,
     organization: str | None,
-    referral: Referral,
+    ucc: str | None = None,
+    ucc_source: str | None = None,
+    invite_visit: InviteVisit | None = None,
     in_same_commit: Callable[[User], None] | None = None,
 ) -> User:
-    """Check the account rules, create the user (and organization), then report the
-    signup for attribution. Every way to sign up (the page, the app's API) comes here.
+    """Check the account rules and create the user (and organization).
 
-    Scenario A creates the Stripe customer with Cello's metadata now; scenario B queues a
-    signup event for the Cello API in the same transaction as the user. Whatever
-    `in_same_commit` adds (the app's token) is committed with the user, or not at all.
+    Whatever `in_same_commit` adds is committed with the user, or not at all.
     Raises SignupError (EmailTaken for a taken email) with nothing stored.
     """
     name, email = name.strip(), normalize_email(email)
@@ -181,18 +154,13 @@ def sign_up(
         name=name,
         password_hash=generate_password_hash(password),
         organization=Organization(name=organization) if organization else None,
-        ucc=referral.ucc,
-        ucc_source=referral.source,
-        invite_visit=_invite_visit(referral.visit),
+        ucc=ucc,
+        ucc_source=ucc_source,
+        invite_visit=invite_visit,
     )
     db.session.add(user)
-    scenario_b = current_app.config["MOONLY_REFERRAL_FLOW"] == "customer_at_purchase"
     try:
         db.session.flush()  # what is committed with the user carries its id
-        if scenario_b and user.ucc:
-            from ..cello.outbox import queue_signup
-
-            queue_signup(user)
         if in_same_commit is not None:
             in_same_commit(user)
         db.session.commit()
@@ -200,14 +168,6 @@ def sign_up(
         # Another signup with this email committed between the check and ours.
         db.session.rollback()
         raise EmailTaken() from None
-    if scenario_b:
-        from ..cello.outbox import nudge
-
-        nudge()  # deliver now, from a background thread
-    else:
-        from ..billing.customers import ensure_customer
-
-        ensure_customer(user)
     return user
 
 
@@ -224,7 +184,7 @@ def load_session_user(login_id: str) -> User | None:
     public_id, _, version = login_id.partition(":")
     if not version.isdigit():
         return None  # a session from before versions, or not ours
-    user = db.session.scalar(
+    user: User | None = db.session.scalar(
         select(User).where(User.public_id == public_id, User.deleted_at.is_(None))
     )
     if user is None or user.session_version != int(version):
@@ -244,7 +204,8 @@ def end_sessions(user: User) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> str | None:
-    """Set a new password after checking the current one; say what is wrong, if anything.
+    """Set a new password after checking the current one; say what is wrong, if
+    anything.
 
     Every other session of the user ends; the caller logs this one in again.
     """

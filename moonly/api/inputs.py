@@ -9,7 +9,7 @@ from typing import Literal, TypedDict, overload
 
 from flask import g, request
 
-from ..referral import clean_ucc
+from ..referral.invites import clean_ucc
 from .errors import ApiError
 
 

@@ -1,5 +1,5 @@
 """The API's endpoints: read the JSON, call the one function that does the work, answer
-JSON. Signups go through `accounts.sign_up`, like the signup page."""
+JSON. Signups go through `referral.signup.sign_up`, like the signup page."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
 
 from ..accounts.models import User
-from ..accounts.service import EmailTaken, Referral, SignupError, authenticate, sign_up
+from ..accounts.service import EmailTaken, SignupError, authenticate
 from ..cello import component
+from ..referral.signup import Referral, sign_up
 from ..timeutil import isoformat
 from . import bp, inputs, limits, tokens
 from .errors import ApiError

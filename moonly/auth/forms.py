@@ -16,8 +16,8 @@ def _email(value: str | None) -> str | None:
 
 
 class SignupForm(FlaskForm):
-    """The signup page's fields. The account rules are `accounts.service.sign_up`'s,
-    the same for the page and the app's API; the view shows what it refuses."""
+    """The signup page's fields. The account rules (`accounts.service.create_user`)
+    are the same for the page and the app's API; the view shows what it refuses."""
 
     name = StringField(
         "Your name",

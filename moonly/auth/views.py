@@ -5,16 +5,15 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts.service import (
-    Referral,
     SignupError,
     authenticate,
     change_password,
     end_sessions,
-    sign_up,
 )
 from ..billing.catalog import new_user_offer
 from ..redirects import safe_local_path
-from ..referral import current_invite, remembered_invite, resolve_ucc, visit_for
+from ..referral.invites import current_invite, remembered_invite, resolve_ucc, visit_for
+from ..referral.signup import Referral, sign_up
 from . import bp, devices, limits
 from .forms import LoginForm, PasswordForm, SignupForm
 

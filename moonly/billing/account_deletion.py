@@ -2,7 +2,8 @@
 
 The user's name, email, password and organization name are replaced at once and the user
 is logged out, so nothing personal stays even when Stripe cannot be reached. What
-accounting must keep stays: Moonly's records of subscriptions, invoices and charges (they
+accounting must keep stays: Moonly's records of subscriptions, invoices and charges
+(they
 hold ids and amounts, no personal data), and Stripe keeps its invoices.
 
 The Stripe customer is then deleted, which cancels its subscriptions and sends Cello's

@@ -49,14 +49,6 @@ class Quote:
         return self.discounted_periods > 0 and self.first != self.regular
 
     @property
-    def first_amount(self) -> str:
-        return money(self.first)
-
-    @property
-    def regular_amount(self) -> str:
-        return money(self.regular)
-
-    @property
     def summary(self) -> str:
         """What the user pays, e.g. "$9.60/month for 3 months, then $12.00/month"."""
         regular = f"{money(self.regular)}/{self.interval}"
@@ -119,7 +111,8 @@ def offer_for(user: User) -> Offer | None:
 UNREACHABLE = {
     "before": "Stripe could not be reached, so nothing was charged. Please try again.",
     "during": (
-        "Stripe did not answer in time, so we cannot tell yet whether your plan started. "
+        "Stripe did not answer in time, so we cannot tell yet whether your plan "
+        "started. "
         "Try again: if it did, Moonly finds it instead of charging you twice."
     ),
     "after": (
@@ -147,7 +140,8 @@ def _card_message(error: stripe.CardError) -> str:
             "Your bank asks to confirm this payment with 3-D Secure, which this demo "
             "does not show. Nothing was charged: try another card."
         )
-    return f"{error.user_message or 'Your card was declined.'} Nothing was charged: try another card."
+    declined = error.user_message or "Your card was declined."
+    return f"{declined} Nothing was charged: try another card."
 
 
 def _id(value: object) -> str | None:
@@ -158,8 +152,10 @@ def _id(value: object) -> str | None:
 
 
 def _record_refusal(customer_id: str, lookup_key: str, error: stripe.CardError) -> None:
-    """Keep what Stripe said about a refused card (no subscription is left to show it)."""
-    body = (error.json_body or {}).get("error") or {}
+    """Keep what Stripe said about a refused card (no subscription is left to show
+    it)."""
+    json_body = error.json_body if isinstance(error.json_body, dict) else {}
+    body = json_body.get("error") or {}
     db.session.add(
         PaymentAttempt(
             customer_id=customer_id,
@@ -174,6 +170,20 @@ def _record_refusal(customer_id: str, lookup_key: str, error: stripe.CardError) 
     db.session.commit()
 
 
+def checkout_customer(user: User) -> str:
+    """The customer a checkout bills: the user's, with Cello's metadata, created now if
+    signup could not. Refuses a user who already has a plan."""
+    if active_subscription(user) is not None:
+        raise AlreadySubscribed()
+    customer_id = ensure_customer(user)
+    if customer_id is None:
+        raise CheckoutError(
+            "We could not reach Stripe to set up your billing. Nothing was charged: "
+            "please try again in a moment."
+        )
+    return customer_id
+
+
 def start_subscription(
     user: User, price: CatalogPrice, payment_method: str, attempt: str
 ) -> Subscription:
@@ -183,14 +193,7 @@ def start_subscription(
     creates the subscription with the new-user coupon for a referred user's first
     plan. The attempt id makes a double submit one subscription (idempotency keys).
     """
-    if active_subscription(user) is not None:
-        raise AlreadySubscribed()
-    customer_id = ensure_customer(user)
-    if customer_id is None:
-        raise CheckoutError(
-            "We could not reach Stripe to set up your billing. Nothing was charged: "
-            "please try again in a moment."
-        )
+    customer_id = checkout_customer(user)
     key = f"moonly-checkout-{user.public_id}-{attempt}"
     stage = "before"  # what a failure can tell the user: before, during or after Stripe
     try:
@@ -205,7 +208,8 @@ def start_subscription(
             None,
         )
         if subscription is None and any(s.status in ACTIVE_STATUSES for s in earlier):
-            # Stripe has a plan Moonly has not recorded yet (a webhook or commit lagging).
+            # Stripe has a plan Moonly has not recorded yet (a webhook or commit
+            # lagging).
             for known in earlier:
                 sync_subscription(known.id)
             db.session.commit()
@@ -239,7 +243,8 @@ def start_subscription(
     except stripe.IdempotencyError:
         db.session.rollback()
         raise CheckoutError(
-            "This checkout was already sent with other details. Reload the page and try again."
+            "This checkout was already sent with other details. Reload the page and "
+            "try again."
         ) from None
     except stripe.StripeError:
         db.session.rollback()

@@ -69,17 +69,6 @@ def finish_deletions_command() -> None:
         raise SystemExit(1)
 
 
-@stripe_cli.command("reprocess-failed")
-def reprocess_failed_command() -> None:
-    """Re-run stored webhook events whose processing failed."""
-    from ..webhooks.receiver import reprocess_failed
-
-    done, failed = reprocess_failed()
-    click.echo(f"{done} event(s) processed, {failed} still failing.")
-    if failed:
-        raise SystemExit(1)
-
-
 def _require_sandbox() -> None:
     if not stripe_api.is_sandbox():
         raise click.ClickException("This command only works with the offline sandbox.")
@@ -126,10 +115,11 @@ def advance_command(subscription_id: str, periods: int) -> None:
         except stripe_api.StripeError as error:
             raise click.ClickException(error.user_message or str(error)) from None
         if result.get("object") == "invoice":
+            discounts = result.get("total_discount_amounts") or []
             click.echo(
                 f"invoice {result['id']}: {result['status']}, total {result['total']} "
                 f"{result['currency']}, discount "
-                f"{sum(d['amount'] for d in result.get('total_discount_amounts') or [])}"
+                f"{sum(d['amount'] for d in discounts)}"
             )
         else:
             click.echo(f"subscription {result['id']}: {result['status']}")

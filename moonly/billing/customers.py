@@ -14,21 +14,20 @@ from . import stripe_api
 log = logging.getLogger(__name__)
 
 
-def customer_metadata(user: User) -> dict[str, str]:
-    """The metadata Cello reads from `customer.created` to attribute the signup."""
-    metadata = {"new_user_id": user.public_id}
-    if user.ucc:
-        metadata["cello_ucc"] = user.ucc
-    if user.organization_public_id:
-        metadata["new_user_organization_id"] = user.organization_public_id
-    return metadata
-
-
 def subscription_metadata(user: User) -> dict[str, str]:
     """The metadata every subscription carries: who it is for and their referral."""
     metadata = {"new_user_id": user.public_id}
     if user.ucc:
         metadata["cello_ucc"] = user.ucc
+    return metadata
+
+
+def customer_metadata(user: User) -> dict[str, str]:
+    """The metadata Cello reads from `customer.created` to attribute the signup: the
+    subscription's, and the organization credited."""
+    metadata = subscription_metadata(user)
+    if user.organization_public_id:
+        metadata["new_user_organization_id"] = user.organization_public_id
     return metadata
 
 

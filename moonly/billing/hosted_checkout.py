@@ -1,7 +1,8 @@
 """Paying on Stripe's own Checkout page: the session Moonly opens, and what it records.
 
 The customer exists before the session (with Cello's metadata, from signup or made now),
-so Cello's webhook sees `customer.created` with the metadata before any subscription. The
+so Cello's webhook sees `customer.created` with the metadata before any subscription.
+The
 session carries the new-user coupon for a referred user's first plan, and the
 subscription's metadata names the referral, exactly as the direct path does.
 """
@@ -22,10 +23,10 @@ from .checkout import (
     UNREACHABLE,
     AlreadySubscribed,
     CheckoutError,
-    active_subscription,
+    checkout_customer,
     offer_for,
 )
-from .customers import ensure_customer, subscription_metadata
+from .customers import subscription_metadata
 from .models import ACTIVE_STATUSES
 from .sync import sync_invoice, sync_subscription
 
@@ -41,14 +42,7 @@ def open_session(
     An unpaid earlier session of the user is expired first, so two open sessions can
     never both be paid; the attempt id makes a double submit one session.
     """
-    if active_subscription(user) is not None:
-        raise AlreadySubscribed()
-    customer_id = ensure_customer(user)
-    if customer_id is None:
-        raise CheckoutError(
-            "We could not reach Stripe to set up your billing. Nothing was charged: "
-            "please try again in a moment."
-        )
+    customer_id = checkout_customer(user)
     try:
         earlier = stripe_api.list_subscriptions(customer_id)
         if any(s.status in ACTIVE_STATUSES for s in earlier):
@@ -92,13 +86,8 @@ def finished_session(user: User, session_id: str) -> stripe.checkout.Session | N
     `checkout.session.completed` webhook, whichever comes first, records them."""
     if not SESSION_ID.match(session_id or ""):
         return None
-    try:
-        session = stripe_api.retrieve_checkout_session(session_id)
-    except stripe.InvalidRequestError as error:
-        if error.http_status == 404:
-            return None
-        raise
-    if session.client_reference_id != user.public_id:
+    session = stripe_api.unless_gone(stripe_api.retrieve_checkout_session, session_id)
+    if session is None or session.client_reference_id != user.public_id:
         return None
     record(session)
     db.session.commit()

@@ -1,17 +1,20 @@
 """The one module that talks to Stripe.
 
 With STRIPE_SECRET_KEY set it talks to Stripe itself (use a test-mode key), or to the
-address in STRIPE_API_BASE (such as the offline sandbox served over HTTP); without a key,
+address in STRIPE_API_BASE (such as the offline sandbox served over HTTP); without a
+key,
 to the offline sandbox in-process (`moonly.stripe_sandbox`, on a database of its own).
 Either way every call goes through the real `stripe.StripeClient` and its `client.v1.*`
-services, and mypy checks them against the SDK's typed params for the API version it pins.
+services, and mypy checks them against the SDK's typed params for the API version
+it pins.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import stripe
 from flask import Flask, current_app
@@ -25,10 +28,12 @@ SANDBOX_EXTENSION = "moonly.stripe_sandbox"
 # customer portal, 3-D Secure), as Stripe serves them on its own origin.
 SANDBOX_PAGES = "/_stripe-sandbox"
 StripeError = stripe.StripeError
+Fetched = TypeVar("Fetched")
 
 
 def is_sandbox() -> bool:
-    """True when the Stripe we talk to is the offline sandbox, in-process or over HTTP."""
+    """True when the Stripe we talk to is the offline sandbox, in-process or over
+    HTTP."""
     config = current_app.config
     return not config.get("STRIPE_SECRET_KEY") or bool(config.get("STRIPE_API_BASE"))
 
@@ -113,6 +118,16 @@ def reset_sandbox() -> None:
     _sandbox_helper("reset")
 
 
+def unless_gone(retrieve: Callable[[str], Fetched], object_id: str) -> Fetched | None:
+    """The object as Stripe holds it now, or None when Stripe no longer has it (404)."""
+    try:
+        return retrieve(object_id)
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
+
+
 def dashboard_url(kind: str, object_id: str) -> str | None:
     """A link to the object in Stripe's test-mode dashboard (none offline)."""
     if is_sandbox():
@@ -149,12 +164,7 @@ def customers_with_email(email: str) -> list[stripe.Customer]:
 
 
 def retrieve_coupon(coupon_id: str) -> stripe.Coupon | None:
-    try:
-        return client().v1.coupons.retrieve(coupon_id)
-    except stripe.InvalidRequestError as error:
-        if error.http_status == 404:
-            return None
-        raise
+    return unless_gone(client().v1.coupons.retrieve, coupon_id)
 
 
 def create_coupon(
@@ -179,7 +189,8 @@ def prices_by_lookup_key(lookup_keys: list[str]) -> dict[str, stripe.Price]:
 
 
 def products_by_plan() -> dict[str, stripe.Product]:
-    """Active products that `flask stripe bootstrap` made, by their `moonly_plan` metadata."""
+    """Active products that `flask stripe bootstrap` made, by their `moonly_plan`
+    metadata."""
     found: dict[str, stripe.Product] = {}
     for product in (
         client()
@@ -229,7 +240,8 @@ def create_price(
 def attach_payment_method(
     payment_method: str, *, customer_id: str, idempotency_key: str
 ) -> stripe.PaymentMethod:
-    """Attach a payment method (or one of Stripe's `pm_card_*` test ids) to a customer."""
+    """Attach a payment method (or one of Stripe's `pm_card_*` test ids) to a
+    customer."""
     return client().v1.payment_methods.attach(
         payment_method,
         params={"customer": customer_id},
@@ -468,12 +480,7 @@ def create_webhook_endpoint(
 
 
 def retrieve_webhook_endpoint(endpoint_id: str) -> stripe.WebhookEndpoint | None:
-    try:
-        return client().v1.webhook_endpoints.retrieve(endpoint_id)
-    except stripe.InvalidRequestError as error:
-        if error.http_status == 404:
-            return None
-        raise
+    return unless_gone(client().v1.webhook_endpoints.retrieve, endpoint_id)
 
 
 def move_webhook_endpoint(endpoint_id: str, url: str) -> stripe.WebhookEndpoint:

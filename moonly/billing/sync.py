@@ -8,7 +8,6 @@ last also fetched last: the row always ends at Stripe's newest state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import stripe
@@ -23,7 +22,6 @@ from . import stripe_api
 from .models import Charge, Invoice, Subscription
 
 Row = TypeVar("Row", Subscription, Invoice, Charge)
-Fetched = TypeVar("Fetched")
 
 
 def _hold(model: type[Row], object_id: str) -> Row:
@@ -42,16 +40,6 @@ def _hold(model: type[Row], object_id: str) -> Row:
     ).one()
 
 
-def _unless_gone(retrieve: Callable[[str], Fetched], object_id: str) -> Fetched | None:
-    """The object as Stripe holds it now, or None when Stripe no longer has it (404)."""
-    try:
-        return retrieve(object_id)
-    except stripe.InvalidRequestError as error:
-        if error.http_status == 404:
-            return None
-        raise
-
-
 def _id(value: Any) -> str | None:
     """An expandable field's id, whether Stripe sent the id or the object."""
     if value is None or isinstance(value, str):
@@ -61,7 +49,9 @@ def _id(value: Any) -> str | None:
 
 def sync_subscription(subscription_id: str) -> Subscription | None:
     row = _hold(Subscription, subscription_id)
-    subscription = _unless_gone(stripe_api.retrieve_subscription, subscription_id)
+    subscription = stripe_api.unless_gone(
+        stripe_api.retrieve_subscription, subscription_id
+    )
     if subscription is None:
         db.session.delete(row)
         return None
@@ -91,7 +81,7 @@ def sync_subscription(subscription_id: str) -> Subscription | None:
 
 def sync_invoice(invoice_id: str) -> Invoice | None:
     row = _hold(Invoice, invoice_id)
-    invoice = _unless_gone(stripe_api.retrieve_invoice, invoice_id)
+    invoice = stripe_api.unless_gone(stripe_api.retrieve_invoice, invoice_id)
     if invoice is None:  # a deleted draft
         db.session.delete(row)
         return None
@@ -117,7 +107,7 @@ def sync_invoice(invoice_id: str) -> Invoice | None:
 
 def sync_charge(charge_id: str) -> Charge | None:
     row = _hold(Charge, charge_id)
-    charge = _unless_gone(stripe_api.retrieve_charge, charge_id)
+    charge = stripe_api.unless_gone(stripe_api.retrieve_charge, charge_id)
     if charge is None:
         db.session.delete(row)
         return None
@@ -136,13 +126,13 @@ def sync_charge(charge_id: str) -> Charge | None:
 
 def link_customer(customer_id: str) -> User | None:
     """Link a customer to its user when an earlier attempt's answer was lost."""
-    customer = _unless_gone(stripe_api.retrieve_customer, customer_id)
+    customer = stripe_api.unless_gone(stripe_api.retrieve_customer, customer_id)
     if customer is None or getattr(customer, "deleted", False) or not customer.metadata:
         return None
     public_id = customer.metadata.to_dict().get("new_user_id")
     if not public_id:
         return None
-    user = db.session.scalar(
+    user: User | None = db.session.scalar(
         select(User).where(User.public_id == public_id).with_for_update()
     )
     if user is not None and user.stripe_customer_id is None:
@@ -154,10 +144,10 @@ def link_customer(customer_id: str) -> User | None:
 def unlink_deleted_customer(customer_id: str) -> User | None:
     """A customer deleted in Stripe no longer backs its user: unlink it, so the next
     checkout makes a new customer with the same metadata for Cello."""
-    customer = _unless_gone(stripe_api.retrieve_customer, customer_id)
+    customer = stripe_api.unless_gone(stripe_api.retrieve_customer, customer_id)
     if customer is not None and not getattr(customer, "deleted", False):
         return None  # not deleted after all (an old or forged event)
-    user = db.session.scalar(
+    user: User | None = db.session.scalar(
         select(User).where(User.stripe_customer_id == customer_id).with_for_update()
     )
     if user is None:

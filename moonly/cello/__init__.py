@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("cello", __name__, url_prefix="/cello")
 
-from . import views  # noqa: E402,F401
+from . import page, views  # noqa: E402,F401

@@ -16,10 +16,8 @@ from typing import Any
 import requests
 from flask import current_app
 
-BASES = {
-    "sandbox": "https://api.sandbox.cello.so",
-    "production": "https://api.cello.so",
-}
+from .hosts import api_host
+
 RENEW_MARGIN = 60  # seconds before expiry a token counts as expired
 
 
@@ -160,7 +158,7 @@ def _message(response: requests.Response) -> str:
 
 def base_url() -> str:
     config = current_app.config
-    return (config.get("CELLO_API_BASE") or BASES[config["CELLO_ENV"]]).rstrip("/")
+    return (config.get("CELLO_API_BASE") or api_host()).rstrip("/")
 
 
 def configured() -> bool:

@@ -12,8 +12,8 @@ from flask.cli import AppGroup
 from .. import background
 from ..billing import stripe_api
 from ..billing.catalog import NEW_USER_COUPON_ID
-from ..webhooks.handlers import CELLO_EVENTS
 from . import api, component, outbox
+from .stripe_webhook import CELLO_EVENTS
 
 cello_cli = AppGroup("cello", help="Cello: event delivery and the Stripe connection.")
 

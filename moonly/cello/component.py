@@ -9,20 +9,7 @@ import jwt
 from flask import current_app
 
 from ..accounts.models import User
-
-ASSETS = {
-    "sandbox": "https://assets.sandbox.cello.so",
-    "production": "https://assets.cello.so",
-}
-API = {"sandbox": "https://api.sandbox.cello.so", "production": "https://api.cello.so"}
-
-
-def assets_host() -> str:
-    return ASSETS[current_app.config["CELLO_ENV"]]
-
-
-def api_host() -> str:
-    return API[current_app.config["CELLO_ENV"]]
+from .hosts import assets_host
 
 
 def enabled() -> bool:
@@ -31,7 +18,8 @@ def enabled() -> bool:
 
 
 def user_token(user: User) -> str:
-    """A JWT for `cello.boot`: HS512 with the product secret, as Cello's docs require."""
+    """A JWT for `cello.boot`: HS512 with the product secret, as Cello's docs
+    require."""
     config = current_app.config
     claims = {
         "productId": config["CELLO_PRODUCT_ID"],

@@ -12,9 +12,9 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from .. import background
 from ..accounts.models import User
@@ -91,7 +91,7 @@ def _mark_not_configured() -> int:
         .values(status="not_configured", last_error=NOT_CONFIGURED)
     )
     db.session.commit()
-    return result.rowcount
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 def deliver_due(limit: int = 50) -> Report:

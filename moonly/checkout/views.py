@@ -43,7 +43,7 @@ from ..billing.checkout import (
     quote,
     start_subscription,
 )
-from ..referral import current_invite, ucc_from_cookie
+from ..referral.invites import current_invite, ucc_from_cookie
 from . import bp
 from .forms import CheckoutForm, DeleteAccountForm, HostedCheckoutForm, new_attempt
 

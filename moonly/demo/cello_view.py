@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..billing.events import StripeEvent
+from ..cello.stripe_webhook import CELLO_EVENTS
 from ..extensions import db
 from ..timeutil import isoformat
-from ..webhooks.handlers import CELLO_EVENTS
-from ..webhooks.models import StripeEvent
 from .journey_data import CelloField, CelloViewEvent
 
 # What Cello's own Stripe webhook receives, and the fields it reads from each event.

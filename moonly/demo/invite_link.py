@@ -1,4 +1,5 @@
-"""The console's invite-link builder: the link a referrer shares, built on the server."""
+"""The console's invite-link builder: the link a referrer shares, built on the
+server."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 
-from ..referral import clean_name, clean_ucc
+from ..referral.invites import clean_name, clean_ucc
 
 ALPHABET = string.ascii_letters + string.digits
 
@@ -42,7 +43,8 @@ def build(args: Mapping[str, str], *, generate: bool = False) -> InviteLink:
     product = clean_name(product_id) or ""
     if clean_ucc(ucc) is None:
         error = (
-            "Use 1–64 letters, digits, _ or - only: the storefront ignores any other code."
+            "Use 1–64 letters, digits, _ or - only: the storefront ignores any other "
+            "code."
             if ucc
             else "Enter a referral code, or press Generate."
         )

@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from ..accounts.models import User
 from ..accounts.service import normalize_email
 from ..billing import stripe_api
+from ..billing.events import StripeEvent
 from ..billing.models import Subscription
 from ..cello import api as cello_api
 from ..cello.models import CelloEvent
 from ..extensions import db
 from ..timeutil import isoformat
-from ..webhooks.models import StripeEvent
 from .actions import available
 from .cello_view import cello_view
 from .journey_data import (

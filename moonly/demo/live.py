@@ -14,9 +14,9 @@ from typing import TypedDict
 from sqlalchemy import func, select
 
 from ..accounts.models import User
+from ..billing.events import StripeEvent
 from ..cello.models import CelloEvent
 from ..extensions import db
-from ..webhooks.models import StripeEvent
 from .glance import Glance, glance
 from .journey import find_user, journey, journeys
 from .journey_data import Journey, JourneySummary

@@ -5,13 +5,12 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from .. import caching
-from ..accounts.models import Organization, User
+from ..accounts.models import InviteVisit, Organization, User
 from ..billing import catalog, local_webhooks, portal, stripe_api
+from ..billing.events import StripeEvent
 from ..billing.models import Charge, Invoice, PaymentAttempt, Subscription
 from ..cello.models import CelloEvent
 from ..extensions import db
-from ..landing.models import InviteVisit
-from ..webhooks.models import StripeEvent
 
 # Children before parents, so foreign keys hold at every step.
 TABLES = (

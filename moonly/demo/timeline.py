@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..billing.catalog import money
+from ..billing.events import StripeEvent
 from ..billing.models import PaymentAttempt, Subscription
 from ..extensions import db
 from ..timeutil import isoformat
-from ..webhooks.models import StripeEvent
 from .actions import Action
 from .journey_data import (
     EventLine,

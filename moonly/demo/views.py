@@ -1,4 +1,5 @@
-"""The sales demo console and its JSON (the console renders exactly what the API returns)."""
+"""The sales demo console and its JSON (the console renders exactly what the API
+returns)."""
 
 import hmac
 
@@ -98,7 +99,8 @@ def console() -> ResponseReturnValue:
 
 @bp.get("/live")
 def live_part() -> ResponseReturnValue:
-    """The live part again when anything changed since `v`; 204 (htmx keeps it) if not."""
+    """The live part again when anything changed since `v`; 204 (htmx keeps it) if
+    not."""
     pinned = request.args.get("user", "").strip() or None
     if request.args.get("v") == live.state(pinned).fingerprint:
         return "", 204
@@ -116,7 +118,8 @@ def invite() -> ResponseReturnValue:
 
 @bp.post("/actions")
 def action() -> ResponseReturnValue:
-    """One lifecycle button (advance, end trial, switch, refund, cancel) on a journey."""
+    """One lifecycle button (advance, end trial, switch, refund, cancel) on a
+    journey."""
     user_id = request.form.get("user", "").strip()
     user = find_user(user_id=user_id) if user_id else None
     if user is None:
@@ -198,7 +201,8 @@ def reset() -> ResponseReturnValue:
 
 @bp.post("/advance")
 def advance() -> ResponseReturnValue:
-    """Offline: move a subscription to its next period (renewal, end of the discount)."""
+    """Offline: move a subscription to its next period (renewal, end of the
+    discount)."""
     _require_sandbox()
     subscription_id = request.form.get("subscription_id", "").strip()
     if not subscription_id:

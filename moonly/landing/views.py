@@ -1,18 +1,21 @@
 """The product page, which captures invite links."""
 
+from __future__ import annotations
+
 from pathlib import Path
 
-from flask import current_app, render_template, request, session
+from flask import Response, current_app, render_template, request, session
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .. import caching
-from ..billing.catalog import PLANS, new_user_offer
-from ..referral import current_invite, remember_invite
+from ..billing.catalog import PLANS, Offer, new_user_offer
+from ..referral.invites import current_invite, remember_invite
 from . import bp
 
 
 @bp.after_app_request
-def keep_invite(response):
+def keep_invite(response: Response) -> Response:
     """Keep a valid invite link's ucc in a cookie, whichever page it lands on."""
     if response.status_code == 200 and request.method == "GET":
         invite = current_invite()
@@ -23,6 +26,8 @@ def keep_invite(response):
 
 PAGE_CACHE_SIZE = 256
 VARY_COOKIE = {"Vary": "Cookie"}
+# The referrer's name, whether there is an invite, and the offer.
+PageKey = tuple[str | None, bool, Offer | None]
 
 
 def _plain_visitor() -> bool:
@@ -38,7 +43,7 @@ def _plain_visitor() -> bool:
 
 
 @bp.get("/")
-def index():
+def index() -> ResponseReturnValue:
     """Show the product page, with a welcome banner for an invited visitor."""
     invite = current_invite()
     offer = new_user_offer() if invite else None
@@ -48,7 +53,7 @@ def index():
         return render_template(
             "landing/index.html", invite=invite, offer=offer, plans=PLANS
         )
-    key = (invite.referrer_name if invite else None, invite is not None, offer)
+    key: PageKey = (invite.referrer_name if invite else None, invite is not None, offer)
     page = caching.memo("landing pages", PAGE_CACHE_SIZE).get(
         key,
         lambda: render_template(
@@ -66,7 +71,7 @@ def _icon(static_folder: str) -> bytes:
 
 @bp.get("/favicon.ico")
 @bp.get("/favicon.svg")  # registered first: the one url_for builds, for <link rel=icon>
-def favicon():
+def favicon() -> Response:
     """Serve the SVG icon, also where browsers look for one by default.
 
     From memory, not a file: browsers often drop an icon's request half-way, which

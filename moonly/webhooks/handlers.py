@@ -32,19 +32,6 @@ HANDLERS: dict[str, Callable[[str], Any]] = {
     "charge.refunded": sync.sync_charge,
 }
 
-CELLO_EVENTS = (
-    "charge.refunded",
-    "charge.succeeded",
-    "charge.updated",
-    "customer.created",
-    "customer.deleted",
-    "customer.updated",
-    "customer.subscription.created",
-    "customer.subscription.deleted",
-    "customer.subscription.updated",
-    "invoice.paid",
-)
-
 
 def handle(event: dict[str, Any]) -> None:
     """Apply one event; unknown types are stored and acknowledged, nothing more."""

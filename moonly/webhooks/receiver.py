@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from flask import current_app
@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from ..billing import local_webhooks
+from ..billing.events import StripeEvent
 from ..extensions import db
 from ..timeutil import utcnow
 from . import handlers, shape
-from .models import StripeEvent
 
 log = logging.getLogger(__name__)
 TOLERANCE = 300  # seconds; Stripe's own default
@@ -43,7 +43,8 @@ def signing_secrets() -> list[str]:
 
 
 def _signed_at(signature: str) -> int:
-    """The `t=` of a header that verify_header accepted (parsed as Stripe's SDK does)."""
+    """The `t=` of a header that verify_header accepted (parsed as Stripe's SDK
+    does)."""
     items = [item.split("=", 2) for item in signature.split(",")]
     return int([item[1] for item in items if item[0] == "t"][0])
 
@@ -86,7 +87,7 @@ def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
     if problem is not None:
         _record_rejection(event, problem)
         raise WebhookRejected(400, problem)
-    return event
+    return cast(dict[str, Any], event)
 
 
 def _customer_of(obj: dict[str, Any]) -> str | None:
@@ -94,18 +95,20 @@ def _customer_of(obj: dict[str, Any]) -> str | None:
     return customer if shape.storable_id(customer) else None
 
 
-def _new_row(event: dict[str, Any]) -> StripeEvent:
-    """The stored form of an event whose id `shape.storable_id` accepted."""
+def _add_row(event: dict[str, Any]) -> StripeEvent:
+    """Add the stored form of an event whose id `shape.storable_id` accepted."""
     kind = event.get("type")
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
-    return StripeEvent(
+    row = StripeEvent(
         id=event["id"],
         type=kind if shape.storable_id(kind) and len(kind) <= shape.MAX_TYPE else "",
         payload=event,
         customer_id=_customer_of(obj) if isinstance(obj, dict) else None,
         received_at=utcnow(),
     )
+    db.session.add(row)
+    return row
 
 
 def receive(payload: bytes, signature: str | None) -> Receipt:
@@ -126,8 +129,7 @@ def process(event: dict[str, Any]) -> Receipt:
         return Receipt(event_id, duplicate=True)
     try:
         if stored is None:
-            stored = _new_row(event)
-            db.session.add(stored)
+            stored = _add_row(event)
             # A concurrent delivery of the same event waits here, then fails the key.
             _store(stored)
         else:
@@ -186,8 +188,7 @@ def _save_error(event: dict[str, Any], message: str) -> None:
     try:
         stored = db.session.get(StripeEvent, event["id"])
         if stored is None:
-            stored = _new_row(event)
-            db.session.add(stored)
+            stored = _add_row(event)
         stored.error = message[:2000]
         db.session.commit()
     except SQLAlchemyError as error:  # a concurrent delivery, or a refused value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 from .handlers import HANDLERS
 
@@ -11,7 +11,7 @@ MAX_ID = 255  # stripe_events.id, and every object id Moonly stores
 MAX_TYPE = 128  # stripe_events.type
 
 
-def storable_id(value: object) -> bool:
+def storable_id(value: object) -> TypeGuard[str]:
     """A non-empty printable string that fits an id column (no NUL, no line breaks)."""
     return isinstance(value, str) and 0 < len(value) <= MAX_ID and value.isprintable()
 
@@ -21,7 +21,8 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse(payload: bytes) -> Any:
-    """The body as JSON, strictly: no NaN or Infinity, no nesting deeper than Python's."""
+    """The body as JSON, strictly: no NaN or Infinity, no nesting deeper than
+    Python's."""
     try:
         return json.loads(payload, parse_constant=_reject_constant)
     except RecursionError:

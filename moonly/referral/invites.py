@@ -1,4 +1,5 @@
-"""Invite links: the referral code (Cello's ucc), the referrer's name, the invite cookie."""
+"""Invite links: the referral code (Cello's ucc), the referrer's name, the invite
+cookie."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from typing import Any
 from flask import Response, current_app, request
 from werkzeug.http import dump_cookie
 
-from . import caching
-from .redirects import safe_local_path
-from .timeutil import utcnow
+from .. import caching
+from ..redirects import safe_local_path
+from ..timeutil import utcnow
 
 # Cello's codes are 11 alphanumerics; its own checks use `ucc=test`. Accept any plain
 # token, and nothing that could carry markup, separators or cookie syntax.

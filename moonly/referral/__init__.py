@@ -1,0 +1,1 @@
+"""Referrals: invite links (`invites`) and the signup that records one (`signup`)."""
