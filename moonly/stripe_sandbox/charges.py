@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 
-from sqlalchemy import select
-
 from .common import list_object, missing, ref
 from .errors import SandboxError
 from .expansion import includable
@@ -13,7 +11,7 @@ from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
 from .shapes import Data, Params
-from .store import Context
+from .store import Context, linked, param_filters
 
 
 def _row(ctx: Context, kind: str, object_id: str) -> SandboxObject:
@@ -28,11 +26,7 @@ def retrieve_charge(ctx: Context, object_id: str, params: Params) -> Data:
 
 
 def list_charges(ctx: Context, params: Params) -> Data:
-    filters = [
-        SandboxObject.data[name].as_string() == params[name]
-        for name in ("customer", "payment_intent")
-        if name in params
-    ]
+    filters = param_filters(params, "customer", "payment_intent")
     return ctx.list("charge", params, *filters, url="/v1/charges")
 
 
@@ -174,14 +168,7 @@ def create_refund(ctx: Context, params: Params) -> Data:
 @includable("charge", "refunds")
 def charge_refunds(ctx: Context, charge: Data) -> Data:
     """The charge's refunds, newest first, which Stripe includes only when expanded."""
-    rows = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "refund",
-            SandboxObject.data["charge"].as_string() == charge["id"],
-        )
-        .order_by(SandboxObject.created_ns.desc())
-    )
+    rows = ctx.session.scalars(linked("refund", "charge", charge["id"]))
     return list_object(
         [copy.deepcopy(r.data) for r in rows], f"/v1/charges/{charge['id']}/refunds"
     )

@@ -26,7 +26,7 @@ from .models import SandboxDelivery, SandboxEvent, SandboxObject
 from .resources import merge_metadata
 from .routing import PAGING, RouteSpec
 from .shapes import Data, Params
-from .store import Context
+from .store import Context, param_filters
 
 DAY = 86_400
 _ITEMS = "sandbox_checkout_items"  # hidden rows holding each session's line items
@@ -382,11 +382,9 @@ def _expire_overdue(ctx: Context) -> None:
 def list_sessions(ctx: Context, params: Params) -> Data:
     """Newest first, filtered by customer, status, subscription or payment_intent."""
     _expire_overdue(ctx)
-    filters = [
-        SandboxObject.data[name].as_string() == params[name]
-        for name in ("customer", "status", "subscription", "payment_intent")
-        if name in params
-    ]
+    filters = param_filters(
+        params, "customer", "status", "subscription", "payment_intent"
+    )
     found = ctx.list("checkout.session", params, *filters, url="/v1/checkout/sessions")
     return found
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 
-from sqlalchemy import select
-
 from . import invoices as inv
 from . import prorations
 from . import subscription_objects as so
@@ -15,20 +13,13 @@ from .errors import SandboxError
 from .expansion import includable
 from .models import SandboxObject
 from .shapes import Data, Params
-from .store import Context
+from .store import Context, linked
 
 
 @includable("invoice", "payments")
 def payments(ctx: Context, invoice: Data) -> Data:
     """The invoice's `payments` list, which Stripe includes only when expanded."""
-    rows = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "invoice_payment",
-            SandboxObject.data["invoice"].as_string() == invoice["id"],
-        )
-        .order_by(SandboxObject.created_ns.desc())
-    )
+    rows = ctx.session.scalars(linked("invoice_payment", "invoice", invoice["id"]))
     return list_object(
         [copy.deepcopy(r.data) for r in rows], f"/v1/invoices/{invoice['id']}/payments"
     )
@@ -39,12 +30,7 @@ def confirmation_secret(ctx: Context, invoice: Data) -> Data | None:
     """The client secret of the PaymentIntent that pays the invoice (absent unless
     expanded, like `payments`); null when nothing is to be paid by card."""
     row = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "invoice_payment",
-            SandboxObject.data["invoice"].as_string() == invoice["id"],
-        )
-        .order_by(SandboxObject.created_ns.desc())
+        linked("invoice_payment", "invoice", invoice["id"])
     ).first()
     if row is None:
         return None

@@ -24,7 +24,7 @@ from .payments import next_action
 from .resources import merge_metadata
 from .routing import PAGING, RouteSpec
 from .shapes import Data, Params
-from .store import Context
+from .store import Context, param_filters
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 
@@ -230,11 +230,7 @@ def retrieve_setup_intent(ctx: Context, object_id: str, params: Params) -> Data:
 
 def list_setup_intents(ctx: Context, params: Params) -> Data:
     """Newest first; by `customer` or `payment_method`."""
-    filters = [
-        SandboxObject.data[name].as_string() == params[name]
-        for name in ("customer", "payment_method")
-        if name in params
-    ]
+    filters = param_filters(params, "customer", "payment_method")
     return ctx.list("setup_intent", params, *filters, url="/v1/setup_intents")
 
 
