@@ -20,7 +20,7 @@ from .models import SandboxObject
 from .resources import merge_metadata
 from .routing import PAGING, RouteSpec
 from .shapes import Data, Params
-from .store import Context
+from .store import Context, linked
 
 LIVE = ("active", "past_due", "trialing", "incomplete")
 # The configuration fields the sandbox acts on; turning on any other is refused.
@@ -342,13 +342,9 @@ def session_and_config(ctx: Context, session_id: str) -> tuple[Data, Data]:
 
 def live_subscriptions(ctx: Context, customer: str) -> list[Data]:
     rows = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "subscription",
-            SandboxObject.data["customer"].as_string() == customer,
-            SandboxObject.data["status"].as_string().in_(LIVE),
+        linked("subscription", "customer", customer).where(
+            SandboxObject.data["status"].as_string().in_(LIVE)
         )
-        .order_by(SandboxObject.created_ns.desc())
     )
     return [r.data for r in rows]
 
