@@ -3,6 +3,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from ..accounts.service import (
     SignupError,
@@ -16,6 +17,14 @@ from ..referral.invites import current_invite, remembered_invite, resolve_ucc, v
 from ..referral.signup import Referral, sign_up
 from . import bp, devices, limits
 from .forms import LoginForm, PasswordForm, SignupForm
+
+
+def _send_on(email: str, next_path: str | None, fallback: str) -> Response:
+    """Where one who just logged in goes: `next_path` if it is on this site, else
+    `fallback`; this browser is remembered as one the account's owner uses."""
+    response = redirect(safe_local_path(next_path) or fallback)
+    devices.remember(response, email)
+    return response
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -43,10 +52,7 @@ def signup() -> ResponseReturnValue:
             flash("Welcome to Moonly! Your account is ready: pick a plan.", "success")
             # The plans, one click from paying, unless the visitor was on their way
             # somewhere on this site (a checkout page that asked them to log in).
-            target = safe_local_path(form.next.data) or url_for("checkout.pricing")
-            response = redirect(target)
-            devices.remember(response, user.email)
-            return response
+            return _send_on(user.email, form.next.data, url_for("checkout.pricing"))
     # The invite link, or the one this browser opened before (named as on the landing).
     invite = current_invite() or remembered_invite()
     offer = new_user_offer() if invite else None
@@ -68,10 +74,7 @@ def login() -> ResponseReturnValue:
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(user)
-            target = safe_local_path(form.next.data) or url_for("checkout.account")
-            response = redirect(target)
-            devices.remember(response, user.email)
-            return response
+            return _send_on(user.email, form.next.data, url_for("checkout.account"))
         form.form_errors.append("Email or password is incorrect.")
     status = 400 if form.is_submitted() else 200
     signup_url = url_for("auth.signup", next=safe_local_path(form.next.data))
