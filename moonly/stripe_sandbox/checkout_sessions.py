@@ -81,12 +81,7 @@ def _line_items(ctx: Context, params: Params) -> list[Data]:
             raise unsupported(f"line_items[{i}][{key}]")
         param = f"line_items[{i}][price]"
         if "price" not in item:
-            raise SandboxError(
-                400,
-                f"Missing required param: {param}.",
-                param=param,
-                code="parameter_missing",
-            )
+            raise SandboxError.missing_param(param)
         price = ref(ctx, "price", item["price"], param)
         if not price.data["active"]:
             raise SandboxError.invalid(

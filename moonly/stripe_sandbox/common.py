@@ -37,12 +37,7 @@ def missing(kind: str, object_id: str) -> SandboxError:
 def require(params: Params, name: str) -> Any:
     """A parameter the SDK types as optional but this request needs."""
     if name not in params:
-        raise SandboxError(
-            400,
-            f"Missing required param: {name}.",
-            param=name,
-            code="parameter_missing",
-        )
+        raise SandboxError.missing_param(name)
     return params[name]
 
 

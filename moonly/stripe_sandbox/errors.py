@@ -32,6 +32,15 @@ class SandboxError(Exception):
         return cls(400, message, param=param, code=code or "parameter_invalid_string")
 
     @classmethod
+    def missing_param(cls, param: str) -> SandboxError:
+        return cls(
+            400,
+            f"Missing required param: {param}.",
+            param=param,
+            code="parameter_missing",
+        )
+
+    @classmethod
     def no_such(cls, kind: str, object_id: str, param: str = "id") -> SandboxError:
         return cls(
             404,

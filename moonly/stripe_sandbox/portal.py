@@ -271,12 +271,7 @@ def list_configurations(ctx: Context, params: Params) -> Data:
 def create_session(ctx: Context, params: Params) -> Data:
     """A session for one customer; its `url` is the sandbox's portal page."""
     if "customer" not in params:
-        raise SandboxError(
-            400,
-            "Missing required param: customer.",
-            param="customer",
-            code="parameter_missing",
-        )
+        raise SandboxError.missing_param("customer")
     customer = ref(ctx, "customer", params["customer"], "customer")
     if "configuration" in params:
         config = ref(

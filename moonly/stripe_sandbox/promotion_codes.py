@@ -50,12 +50,7 @@ def create_promotion_code(ctx: Context, params: Params) -> Data:
     ones."""
     promotion = params["promotion"]
     if "coupon" not in promotion:
-        raise SandboxError(
-            400,
-            "Missing required param: promotion[coupon].",
-            param="promotion[coupon]",
-            code="parameter_missing",
-        )
+        raise SandboxError.missing_param("promotion[coupon]")
     coupon = ref(ctx, "coupon", promotion["coupon"], "promotion[coupon]").data
     if "customer" in params:
         ref(ctx, "customer", params["customer"], "customer")
