@@ -144,10 +144,9 @@ def list_customer_payment_methods(ctx: Context, object_id: str, params: Params) 
     return _list(ctx, object_id, params, f"/v1/customers/{object_id}/payment_methods")
 
 
-def customer_payment_method(
-    ctx: Context, customer_id: str, pm_id: str, param: str
-) -> Data:
-    """A payment method that must be attached to this customer."""
+def payment_method_row(ctx: Context, pm_id: str, param: str) -> SandboxObject:
+    """The payment method a request parameter names; Stripe answers an unknown id
+    with a 400."""
     row = ctx.session.get(SandboxObject, pm_id)
     if row is None or row.object != "payment_method":
         raise SandboxError(
@@ -156,6 +155,14 @@ def customer_payment_method(
             param=param,
             code="resource_missing",
         )
+    return row
+
+
+def customer_payment_method(
+    ctx: Context, customer_id: str, pm_id: str, param: str
+) -> Data:
+    """A payment method that must be attached to this customer."""
+    row = payment_method_row(ctx, pm_id, param)
     if row.data["customer"] != customer_id:
         raise SandboxError(
             400,
