@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from .common import list_object, missing, ref
+from .common import check_client_secret, list_object, missing, ref
 from .errors import SandboxError
 from .expansion import includable
 from .ids import new_id
@@ -42,12 +42,7 @@ def update_charge(ctx: Context, object_id: str, params: Params) -> Data:
 def retrieve_payment_intent(ctx: Context, object_id: str, params: Params) -> Data:
     """By id; a `client_secret`, when given, must be the intent's own."""
     data = _row(ctx, "payment_intent", object_id).data
-    if "client_secret" in params and params["client_secret"] != data["client_secret"]:
-        raise SandboxError.invalid(
-            "client_secret",
-            "The client_secret provided does not match the client_secret associated "
-            "with the PaymentIntent.",
-        )
+    check_client_secret(params, data, "PaymentIntent")
     return data
 
 

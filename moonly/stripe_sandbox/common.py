@@ -41,6 +41,16 @@ def require(params: Params, name: str) -> Any:
     return params[name]
 
 
+def check_client_secret(params: Params, intent: Data, display: str) -> None:
+    """A `client_secret` given on retrieving an intent must be the intent's own."""
+    if "client_secret" in params and params["client_secret"] != intent["client_secret"]:
+        raise SandboxError.invalid(
+            "client_secret",
+            "The client_secret provided does not match the client_secret associated "
+            f"with the {display}.",
+        )
+
+
 def add_interval(ts: int, interval: str, count: int, anchor: int) -> int:
     """`ts` moved on by `count` intervals, keeping the anchor's day of month as Stripe
     does."""

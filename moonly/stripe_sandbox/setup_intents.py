@@ -15,7 +15,7 @@ from sqlalchemy import select
 from stripe import params as sp
 
 from .cards import card_of
-from .common import missing, ref
+from .common import check_client_secret, missing, ref
 from .errors import SandboxError
 from .ids import new_id
 from .invoice_payments import confirm_card
@@ -219,12 +219,7 @@ def confirm_setup_intent(ctx: Context, object_id: str, params: Params) -> Data:
 def retrieve_setup_intent(ctx: Context, object_id: str, params: Params) -> Data:
     """By id; a `client_secret`, when given, must be the intent's own."""
     data = _row(ctx, object_id).data
-    if "client_secret" in params and params["client_secret"] != data["client_secret"]:
-        raise SandboxError.invalid(
-            "client_secret",
-            "The client_secret provided does not match the client_secret associated "
-            "with the SetupIntent.",
-        )
+    check_client_secret(params, data, "SetupIntent")
     return data
 
 
