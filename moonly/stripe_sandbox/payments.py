@@ -236,6 +236,15 @@ def next_action(ctx: Context, intent: Data, return_url: str | None) -> Data:
     }
 
 
+def require_action(ctx: Context, intent: Data, return_url: str | None) -> None:
+    """Hold a PaymentIntent or SetupIntent for 3-D Secure: `requires_action` with the
+    redirect to the challenge, and its `<object>.requires_action` event."""
+    intent.update(
+        status="requires_action", next_action=next_action(ctx, intent, return_url)
+    )
+    ctx.emit(f"{intent['object']}.requires_action", intent)
+
+
 def charge_intent(
     ctx: Context,
     intent: Data,
@@ -250,10 +259,7 @@ def charge_intent(
     card = card_of(pm)
     passed = authenticated or pm["id"] in ctx.authenticated
     if card.requires_action and not passed:
-        intent.update(
-            status="requires_action", next_action=next_action(ctx, intent, return_url)
-        )
-        ctx.emit("payment_intent.requires_action", intent)
+        require_action(ctx, intent, return_url)
         return _store(ctx, Attempt(intent))
     # A card that Stripe declines when attached is declined when charged directly.
     decline = card.charge_decline or card.attach_decline

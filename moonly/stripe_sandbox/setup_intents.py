@@ -20,7 +20,7 @@ from .errors import SandboxError
 from .ids import new_id
 from .invoice_payments import confirm_card
 from .models import SandboxObject
-from .payments import next_action
+from .payments import require_action
 from .resources import merge_metadata
 from .routing import PAGING, RouteSpec
 from .shapes import Data, Params
@@ -88,10 +88,7 @@ def confirm_with(
     intent.update(payment_method=pm["id"], last_setup_error=None, next_action=None)
     card = card_of(pm)
     if card.requires_action and not authenticated:
-        intent.update(
-            status="requires_action", next_action=next_action(ctx, intent, return_url)
-        )
-        ctx.emit("setup_intent.requires_action", intent)
+        require_action(ctx, intent, return_url)
         return _save(ctx, intent)
     if card.attach_decline is not None:
         return fail(
