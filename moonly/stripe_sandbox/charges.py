@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from .common import check_client_secret, list_object, missing, ref
+from .common import check_client_secret, list_object, named, ref
 from .errors import SandboxError
 from .expansion import includable
 from .ids import new_id
@@ -15,9 +15,7 @@ from .store import Context, linked, param_filters
 
 
 def _row(ctx: Context, kind: str, object_id: str) -> SandboxObject:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != kind:
-        raise missing(kind, object_id)
+    row = named(ctx, kind, object_id)
     return row
 
 

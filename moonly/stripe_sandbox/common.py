@@ -29,6 +29,14 @@ def ref(ctx: Context, kind: str, object_id: str, param: str) -> SandboxObject:
     return row
 
 
+def named(ctx: Context, kind: str, object_id: str) -> SandboxObject:
+    """The object of `kind` a URL names, deleted ones included; a 404 if none."""
+    row = ctx.session.get(SandboxObject, object_id)
+    if row is None or row.object != kind:
+        raise missing(kind, object_id)
+    return row
+
+
 def missing(kind: str, object_id: str) -> SandboxError:
     """The 404 for an object named in the URL."""
     return SandboxError.no_such(_DISPLAY.get(kind, kind), object_id)

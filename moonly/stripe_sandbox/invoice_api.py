@@ -8,7 +8,7 @@ from . import invoices as inv
 from . import prorations
 from . import subscription_objects as so
 from . import subscription_updates as updates
-from .common import add_interval, at_subscription_time, list_object, missing, ref
+from .common import add_interval, at_subscription_time, list_object, named, ref
 from .errors import SandboxError
 from .expansion import includable
 from .models import SandboxObject
@@ -39,9 +39,7 @@ def confirmation_secret(ctx: Context, invoice: Data) -> Data | None:
 
 
 def retrieve_invoice(ctx: Context, object_id: str, params: Params) -> Data:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "invoice":
-        raise missing("invoice", object_id)
+    row = named(ctx, "invoice", object_id)
     return row.data
 
 

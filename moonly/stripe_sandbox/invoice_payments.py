@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from . import invoices as inv
 from .cards import TEST_CARDS
-from .common import at_subscription_time, missing
+from .common import at_subscription_time, named
 from .errors import SandboxError
 from .models import SandboxObject
 from .payment_methods import customer_payment_method, new_card, payment_method_row
@@ -137,9 +137,7 @@ def _default_card(ctx: Context, invoice: Data, intent: Data) -> Data | None:
 
 def pay_invoice(ctx: Context, object_id: str, params: Params) -> Data:
     """`invoices.pay`: charge an open invoice now, with the card given or a default."""
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "invoice":
-        raise missing("invoice", object_id)
+    row = named(ctx, "invoice", object_id)
     sub_id = _subscription_id(row.data)
     if sub_id is not None:
         ctx = at_subscription_time(ctx, sub_id)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from stripe.params import billing_portal as bp
 
 from . import customers, payment_methods, plan_change, subscriptions
-from .common import missing, ref
+from .common import named, ref
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
@@ -210,9 +210,7 @@ def create_configuration(ctx: Context, params: Params) -> Data:
 
 
 def _config_row(ctx: Context, object_id: str) -> SandboxObject:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "billing_portal.configuration":
-        raise missing("billing_portal.configuration", object_id)
+    row = named(ctx, "billing_portal.configuration", object_id)
     return row
 
 
@@ -328,9 +326,7 @@ def create_session(ctx: Context, params: Params) -> Data:
 
 
 def session_and_config(ctx: Context, session_id: str) -> tuple[Data, Data]:
-    row = ctx.session.get(SandboxObject, session_id)
-    if row is None or row.object != "billing_portal.session":
-        raise missing("billing_portal.session", session_id)
+    row = named(ctx, "billing_portal.session", session_id)
     config = ctx.get("billing_portal.configuration", row.data["configuration"]).data
     return row.data, config
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from stripe import params as sp
 
 from .cards import card_of
-from .common import check_client_secret, missing, ref
+from .common import check_client_secret, named, ref
 from .errors import SandboxError
 from .ids import new_id
 from .invoice_payments import confirm_card
@@ -185,9 +185,7 @@ def create_setup_intent(ctx: Context, params: Params) -> Data:
 
 
 def _row(ctx: Context, object_id: str) -> SandboxObject:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "setup_intent":
-        raise missing("setup_intent", object_id)
+    row = named(ctx, "setup_intent", object_id)
     return row
 
 
