@@ -50,13 +50,7 @@ class SessionExtras(TypedDict):
 
 
 def unsupported(param: str, what: str = "Checkout Sessions") -> SandboxError:
-    return SandboxError(
-        400,
-        f"The Moonly sandbox does not implement `{param}` on {what}; use Stripe test "
-        "mode (STRIPE_SECRET_KEY=sk_test_…) for it.",
-        param=param,
-        code="sandbox_unsupported_parameter",
-    )
+    return SandboxError.not_implemented(param, what)
 
 
 def page_url(ctx: Context, session_id: str) -> str:

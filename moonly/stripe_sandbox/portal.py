@@ -38,13 +38,7 @@ _SUPPORTED = {
 
 
 def _unsupported(param: str) -> SandboxError:
-    return SandboxError(
-        400,
-        f"The Moonly sandbox does not implement `{param}` on the customer portal; use "
-        "Stripe test mode (STRIPE_SECRET_KEY=sk_test_…) for it.",
-        param=param,
-        code="sandbox_unsupported_parameter",
-    )
+    return SandboxError.not_implemented(param, "the customer portal")
 
 
 def _check_features(features: Params) -> None:
