@@ -1,5 +1,7 @@
 """Signup, login and logout."""
 
+from typing import TypeVar
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
@@ -18,6 +20,15 @@ from ..referral.signup import Referral, sign_up
 from . import bp, devices, limits
 from .forms import LoginForm, PasswordForm, SignupForm
 
+AuthForm = TypeVar("AuthForm", SignupForm, LoginForm)
+
+
+def _keeping_next(form: AuthForm) -> AuthForm:
+    """The form, carrying the page to go on to after it (`?next=`) when first shown."""
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    return form
+
 
 def _send_on(email: str, next_path: str | None, fallback: str) -> Response:
     """Where one who just logged in goes: `next_path` if it is on this site, else
@@ -31,9 +42,7 @@ def _send_on(email: str, next_path: str | None, fallback: str) -> Response:
 @limits.signup
 def signup() -> ResponseReturnValue:
     """Create an account, keeping the referral code from the invite link."""
-    form = SignupForm()
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+    form = _keeping_next(SignupForm())
     if form.validate_on_submit():
         ucc, source = resolve_ucc(form.ucc.data)
         try:
@@ -67,9 +76,7 @@ def signup() -> ResponseReturnValue:
 @limits.login
 def login() -> ResponseReturnValue:
     """Log in with email and password."""
-    form = LoginForm()
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+    form = _keeping_next(LoginForm())
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
