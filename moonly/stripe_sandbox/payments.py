@@ -332,13 +332,20 @@ def _save_for_later(ctx: Context, intent: Data, pm: Data) -> None:
         ctx.emit("payment_method.attached", attached)
 
 
+def store_intent(ctx: Context, intent: Data) -> Data:
+    """Keep a PaymentIntent's or SetupIntent's latest state, a copy of `intent`, with
+    no event (they are emitted on the way): stored anew or over the last."""
+    row = ctx.session.get(SandboxObject, intent["id"])
+    if row is None:
+        ctx.insert(copy.deepcopy(intent), silent=True)
+    else:
+        row.data = copy.deepcopy(intent)
+    return intent
+
+
 def _store(ctx: Context, attempt: Attempt) -> Attempt:
     """Keep the latest state; its events were emitted on the way."""
-    row = ctx.session.get(SandboxObject, attempt.intent["id"])
-    if row is None:
-        ctx.insert(copy.deepcopy(attempt.intent), silent=True)
-    else:
-        row.data = copy.deepcopy(attempt.intent)
+    store_intent(ctx, attempt.intent)
     if attempt.charge is not None:
         # Stripe sends charge.succeeded or charge.failed, never charge.created.
         ctx.insert(copy.deepcopy(attempt.charge), silent=True)

@@ -20,7 +20,7 @@ from .errors import SandboxError
 from .ids import new_id
 from .invoice_payments import confirm_card
 from .models import SandboxObject
-from .payments import require_action
+from .payments import require_action, store_intent
 from .resources import merge_metadata
 from .routing import PAGING, RouteSpec
 from .shapes import Data, Params
@@ -67,15 +67,6 @@ def _new(ctx: Context, params: Params, customer: str | None, pm: Data | None) ->
     }
 
 
-def _save(ctx: Context, intent: Data) -> Data:
-    row = ctx.session.get(SandboxObject, intent["id"])
-    if row is None:
-        ctx.insert(copy.deepcopy(intent), silent=True)
-    else:
-        row.data = copy.deepcopy(intent)
-    return intent
-
-
 def confirm_with(
     ctx: Context,
     intent: Data,
@@ -89,7 +80,7 @@ def confirm_with(
     card = card_of(pm)
     if card.requires_action and not authenticated:
         require_action(ctx, intent, return_url)
-        return _save(ctx, intent)
+        return store_intent(ctx, intent)
     if card.attach_decline is not None:
         return fail(
             ctx, intent, {**card.attach_decline.as_dict(), "payment_method": pm}
@@ -101,7 +92,7 @@ def confirm_with(
     intent["status"] = "succeeded"
     ctx.emit("setup_intent.succeeded", intent)
     _subscription_card_saved(ctx, intent)
-    return _save(ctx, intent)
+    return store_intent(ctx, intent)
 
 
 def create_pending(ctx: Context, sub: Data) -> Data:
@@ -110,7 +101,7 @@ def create_pending(ctx: Context, sub: Data) -> Data:
     subscription."""
     intent = _new(ctx, {"usage": "off_session"}, sub["customer"], None)
     ctx.emit("setup_intent.created", intent)
-    return _save(ctx, intent)
+    return store_intent(ctx, intent)
 
 
 def _subscription_card_saved(ctx: Context, intent: Data) -> None:
@@ -139,7 +130,7 @@ def fail(ctx: Context, intent: Data, error: Data) -> Data:
         last_setup_error=error,
     )
     ctx.emit("setup_intent.setup_failed", intent)
-    return _save(ctx, intent)
+    return store_intent(ctx, intent)
 
 
 def _answer(intent: Data) -> Data:
@@ -172,7 +163,7 @@ def create_setup_intent(ctx: Context, params: Params) -> Data:
     intent = _new(ctx, params, customer, pm)
     ctx.emit("setup_intent.created", intent)
     if not params.get("confirm"):
-        return _save(ctx, intent)
+        return store_intent(ctx, intent)
     if pm is None:
         raise SandboxError(
             400,
