@@ -1,8 +1,11 @@
 """Signup, login and logout."""
 
+from typing import TypeVar
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from ..accounts.service import (
     SignupError,
@@ -17,14 +20,29 @@ from ..referral.signup import Referral, sign_up
 from . import bp, devices, limits
 from .forms import LoginForm, PasswordForm, SignupForm
 
+AuthForm = TypeVar("AuthForm", SignupForm, LoginForm)
+
+
+def _keeping_next(form: AuthForm) -> AuthForm:
+    """The form, carrying the page to go on to after it (`?next=`) when first shown."""
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    return form
+
+
+def _send_on(email: str, next_path: str | None, fallback: str) -> Response:
+    """Where one who just logged in goes: `next_path` if it is on this site, else
+    `fallback`; this browser is remembered as one the account's owner uses."""
+    response = redirect(safe_local_path(next_path) or fallback)
+    devices.remember(response, email)
+    return response
+
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limits.signup
 def signup() -> ResponseReturnValue:
     """Create an account, keeping the referral code from the invite link."""
-    form = SignupForm()
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+    form = _keeping_next(SignupForm())
     if form.validate_on_submit():
         ucc, source = resolve_ucc(form.ucc.data)
         try:
@@ -43,10 +61,7 @@ def signup() -> ResponseReturnValue:
             flash("Welcome to Moonly! Your account is ready: pick a plan.", "success")
             # The plans, one click from paying, unless the visitor was on their way
             # somewhere on this site (a checkout page that asked them to log in).
-            target = safe_local_path(form.next.data) or url_for("checkout.pricing")
-            response = redirect(target)
-            devices.remember(response, user.email)
-            return response
+            return _send_on(user.email, form.next.data, url_for("checkout.pricing"))
     # The invite link, or the one this browser opened before (named as on the landing).
     invite = current_invite() or remembered_invite()
     offer = new_user_offer() if invite else None
@@ -61,17 +76,12 @@ def signup() -> ResponseReturnValue:
 @limits.login
 def login() -> ResponseReturnValue:
     """Log in with email and password."""
-    form = LoginForm()
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+    form = _keeping_next(LoginForm())
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(user)
-            target = safe_local_path(form.next.data) or url_for("checkout.account")
-            response = redirect(target)
-            devices.remember(response, user.email)
-            return response
+            return _send_on(user.email, form.next.data, url_for("checkout.account"))
         form.form_errors.append("Email or password is incorrect.")
     status = 400 if form.is_submitted() else 200
     signup_url = url_for("auth.signup", next=safe_local_path(form.next.data))

@@ -297,13 +297,8 @@ def handle(
         # `expand` is applied centrally (expansion.py) on every route that takes it.
         unsupported = sorted(set(params) - route.implemented - {"expand"})
         if unsupported:
-            raise SandboxError(
-                400,
-                f"The Moonly sandbox does not implement `{unsupported[0]}` on "
-                f"{method.upper()} {route.path}; use Stripe test mode "
-                "(STRIPE_SECRET_KEY=sk_test_…) for it.",
-                param=unsupported[0],
-                code="sandbox_unsupported_parameter",
+            raise SandboxError.not_implemented(
+                unsupported[0], f"{method.upper()} {route.path}"
             )
         key = headers.get("idempotency-key") if method == "post" else None
         fingerprint = _fingerprint(method, path, raw)

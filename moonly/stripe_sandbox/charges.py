@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import copy
 
-from sqlalchemy import select
-
-from .common import list_object, missing, ref
+from .common import check_client_secret, list_object, named, ref
 from .errors import SandboxError
 from .expansion import includable
 from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
 from .shapes import Data, Params
-from .store import Context
+from .store import Context, linked, param_filters
 
 
 def _row(ctx: Context, kind: str, object_id: str) -> SandboxObject:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != kind:
-        raise missing(kind, object_id)
+    row = named(ctx, kind, object_id)
     return row
 
 
@@ -28,11 +24,7 @@ def retrieve_charge(ctx: Context, object_id: str, params: Params) -> Data:
 
 
 def list_charges(ctx: Context, params: Params) -> Data:
-    filters = [
-        SandboxObject.data[name].as_string() == params[name]
-        for name in ("customer", "payment_intent")
-        if name in params
-    ]
+    filters = param_filters(params, "customer", "payment_intent")
     return ctx.list("charge", params, *filters, url="/v1/charges")
 
 
@@ -48,12 +40,7 @@ def update_charge(ctx: Context, object_id: str, params: Params) -> Data:
 def retrieve_payment_intent(ctx: Context, object_id: str, params: Params) -> Data:
     """By id; a `client_secret`, when given, must be the intent's own."""
     data = _row(ctx, "payment_intent", object_id).data
-    if "client_secret" in params and params["client_secret"] != data["client_secret"]:
-        raise SandboxError.invalid(
-            "client_secret",
-            "The client_secret provided does not match the client_secret associated "
-            "with the PaymentIntent.",
-        )
+    check_client_secret(params, data, "PaymentIntent")
     return data
 
 
@@ -174,14 +161,7 @@ def create_refund(ctx: Context, params: Params) -> Data:
 @includable("charge", "refunds")
 def charge_refunds(ctx: Context, charge: Data) -> Data:
     """The charge's refunds, newest first, which Stripe includes only when expanded."""
-    rows = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "refund",
-            SandboxObject.data["charge"].as_string() == charge["id"],
-        )
-        .order_by(SandboxObject.created_ns.desc())
-    )
+    rows = ctx.session.scalars(linked("refund", "charge", charge["id"]))
     return list_object(
         [copy.deepcopy(r.data) for r in rows], f"/v1/charges/{charge['id']}/refunds"
     )

@@ -26,7 +26,7 @@ from .models import SandboxDelivery, SandboxEvent, SandboxObject
 from .resources import merge_metadata
 from .routing import PAGING, RouteSpec
 from .shapes import Data, Params
-from .store import Context
+from .store import Context, param_filters
 
 DAY = 86_400
 _ITEMS = "sandbox_checkout_items"  # hidden rows holding each session's line items
@@ -50,13 +50,7 @@ class SessionExtras(TypedDict):
 
 
 def unsupported(param: str, what: str = "Checkout Sessions") -> SandboxError:
-    return SandboxError(
-        400,
-        f"The Moonly sandbox does not implement `{param}` on {what}; use Stripe test "
-        "mode (STRIPE_SECRET_KEY=sk_test_…) for it.",
-        param=param,
-        code="sandbox_unsupported_parameter",
-    )
+    return SandboxError.not_implemented(param, what)
 
 
 def page_url(ctx: Context, session_id: str) -> str:
@@ -81,12 +75,7 @@ def _line_items(ctx: Context, params: Params) -> list[Data]:
             raise unsupported(f"line_items[{i}][{key}]")
         param = f"line_items[{i}][price]"
         if "price" not in item:
-            raise SandboxError(
-                400,
-                f"Missing required param: {param}.",
-                param=param,
-                code="parameter_missing",
-            )
+            raise SandboxError.missing_param(param)
         price = ref(ctx, "price", item["price"], param)
         if not price.data["active"]:
             raise SandboxError.invalid(
@@ -382,11 +371,9 @@ def _expire_overdue(ctx: Context) -> None:
 def list_sessions(ctx: Context, params: Params) -> Data:
     """Newest first, filtered by customer, status, subscription or payment_intent."""
     _expire_overdue(ctx)
-    filters = [
-        SandboxObject.data[name].as_string() == params[name]
-        for name in ("customer", "status", "subscription", "payment_intent")
-        if name in params
-    ]
+    filters = param_filters(
+        params, "customer", "status", "subscription", "payment_intent"
+    )
     found = ctx.list("checkout.session", params, *filters, url="/v1/checkout/sessions")
     return found
 

@@ -16,9 +16,8 @@ import time
 from typing import TypedDict
 
 from . import lifecycle
-from .common import at_subscription_time, missing, set_offset_ns
+from .common import at_subscription_time, named, set_offset_ns
 from .errors import SandboxError
-from .models import SandboxObject
 from .shapes import Data
 from .store import Context
 
@@ -38,9 +37,7 @@ def advance_subscription(
     Served as `POST /v1/test_helpers/sandbox/subscriptions/{id}/advance`, a route of the
     sandbox's own (Stripe's test clocks work differently).
     """
-    row = ctx.session.get(SandboxObject, subscription_id)
-    if row is None or row.object != "subscription":
-        raise missing("subscription", subscription_id)
+    row = named(ctx, "subscription", subscription_id)
     ctx = at_subscription_time(ctx, subscription_id)
     if "seconds" in params:
         if params["seconds"] < 0:

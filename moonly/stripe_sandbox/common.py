@@ -29,6 +29,14 @@ def ref(ctx: Context, kind: str, object_id: str, param: str) -> SandboxObject:
     return row
 
 
+def named(ctx: Context, kind: str, object_id: str) -> SandboxObject:
+    """The object of `kind` a URL names, deleted ones included; a 404 if none."""
+    row = ctx.session.get(SandboxObject, object_id)
+    if row is None or row.object != kind:
+        raise missing(kind, object_id)
+    return row
+
+
 def missing(kind: str, object_id: str) -> SandboxError:
     """The 404 for an object named in the URL."""
     return SandboxError.no_such(_DISPLAY.get(kind, kind), object_id)
@@ -37,13 +45,18 @@ def missing(kind: str, object_id: str) -> SandboxError:
 def require(params: Params, name: str) -> Any:
     """A parameter the SDK types as optional but this request needs."""
     if name not in params:
-        raise SandboxError(
-            400,
-            f"Missing required param: {name}.",
-            param=name,
-            code="parameter_missing",
-        )
+        raise SandboxError.missing_param(name)
     return params[name]
+
+
+def check_client_secret(params: Params, intent: Data, display: str) -> None:
+    """A `client_secret` given on retrieving an intent must be the intent's own."""
+    if "client_secret" in params and params["client_secret"] != intent["client_secret"]:
+        raise SandboxError.invalid(
+            "client_secret",
+            "The client_secret provided does not match the client_secret associated "
+            f"with the {display}.",
+        )
 
 
 def add_interval(ts: int, interval: str, count: int, anchor: int) -> int:

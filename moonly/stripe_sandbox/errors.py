@@ -32,6 +32,26 @@ class SandboxError(Exception):
         return cls(400, message, param=param, code=code or "parameter_invalid_string")
 
     @classmethod
+    def not_implemented(cls, param: str, where: str) -> SandboxError:
+        """A parameter Stripe takes that the sandbox does not implement (on `where`)."""
+        return cls(
+            400,
+            f"The Moonly sandbox does not implement `{param}` on {where}; use Stripe "
+            "test mode (STRIPE_SECRET_KEY=sk_test_…) for it.",
+            param=param,
+            code="sandbox_unsupported_parameter",
+        )
+
+    @classmethod
+    def missing_param(cls, param: str) -> SandboxError:
+        return cls(
+            400,
+            f"Missing required param: {param}.",
+            param=param,
+            code="parameter_missing",
+        )
+
+    @classmethod
     def no_such(cls, kind: str, object_id: str, param: str = "id") -> SandboxError:
         return cls(
             404,

@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import copy
 
-from sqlalchemy import select
-
 from . import invoices as inv
 from . import prorations
 from . import subscription_objects as so
 from . import subscription_updates as updates
-from .common import add_interval, at_subscription_time, list_object, missing, ref
+from .common import add_interval, at_subscription_time, list_object, named, ref
 from .errors import SandboxError
 from .expansion import includable
 from .models import SandboxObject
 from .shapes import Data, Params
-from .store import Context
+from .store import Context, linked
 
 
 @includable("invoice", "payments")
 def payments(ctx: Context, invoice: Data) -> Data:
     """The invoice's `payments` list, which Stripe includes only when expanded."""
-    rows = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "invoice_payment",
-            SandboxObject.data["invoice"].as_string() == invoice["id"],
-        )
-        .order_by(SandboxObject.created_ns.desc())
-    )
+    rows = ctx.session.scalars(linked("invoice_payment", "invoice", invoice["id"]))
     return list_object(
         [copy.deepcopy(r.data) for r in rows], f"/v1/invoices/{invoice['id']}/payments"
     )
@@ -39,12 +30,7 @@ def confirmation_secret(ctx: Context, invoice: Data) -> Data | None:
     """The client secret of the PaymentIntent that pays the invoice (absent unless
     expanded, like `payments`); null when nothing is to be paid by card."""
     row = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "invoice_payment",
-            SandboxObject.data["invoice"].as_string() == invoice["id"],
-        )
-        .order_by(SandboxObject.created_ns.desc())
+        linked("invoice_payment", "invoice", invoice["id"])
     ).first()
     if row is None:
         return None
@@ -53,9 +39,7 @@ def confirmation_secret(ctx: Context, invoice: Data) -> Data | None:
 
 
 def retrieve_invoice(ctx: Context, object_id: str, params: Params) -> Data:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "invoice":
-        raise missing("invoice", object_id)
+    row = named(ctx, "invoice", object_id)
     return row.data
 
 

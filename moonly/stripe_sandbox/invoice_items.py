@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import copy
 
-from sqlalchemy import select
-
 from .ids import new_id
 from .models import SandboxObject
 from .shapes import Data
-from .store import Context
+from .store import Context, linked
 
 
 def proration_item(
@@ -126,25 +124,26 @@ def _line(item: Data, invoice_id: str) -> Data:
     }
 
 
+SUBSCRIPTION = ("parent", "subscription_details", "subscription")
+
+
+def pending_rows(ctx: Context, subscription_id: str) -> list[SandboxObject]:
+    """The subscription's invoice items no invoice has taken yet, oldest first."""
+    rows = ctx.session.scalars(
+        linked(
+            "invoiceitem", SUBSCRIPTION, subscription_id, live=True, oldest_first=True
+        )
+    )
+    return [row for row in rows if row.data["invoice"] is None]
+
+
 def pending_lines(
     ctx: Context, subscription_id: str, invoice_id: str, *, consume: bool
 ) -> list[Data]:
     """Lines for the subscription's pending items; `consume` attaches them to the
     invoice (a preview leaves them pending)."""
-    path = ("parent", "subscription_details", "subscription")
-    rows = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "invoiceitem",
-            SandboxObject.deleted.is_(False),
-            SandboxObject.data[path].as_string() == subscription_id,
-        )
-        .order_by(SandboxObject.created_ns.asc())
-    )
     lines = []
-    for row in rows:
-        if row.data["invoice"] is not None:
-            continue
+    for row in pending_rows(ctx, subscription_id):
         lines.append(_line(row.data, invoice_id))
         if consume:
             ctx.update(row, {"invoice": invoice_id}, silent=True)

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from . import invoices as inv
 from .cards import TEST_CARDS
-from .common import at_subscription_time, missing
+from .common import at_subscription_time, named
 from .errors import SandboxError
 from .models import SandboxObject
-from .payment_methods import customer_payment_method, new_card
+from .payment_methods import customer_payment_method, new_card, payment_method_row
 from .payments import Attempt, charge_intent
 from .shapes import Data, Params
 from .store import Context
@@ -100,14 +100,7 @@ def confirm_card(ctx: Context, customer_id: str | None, pm_id: str, param: str) 
         data = new_card(ctx, card, None)
         ctx.insert(data, silent=True)  # Stripe sends no payment_method.created.
         return data
-    row = ctx.session.get(SandboxObject, pm_id)
-    if row is None or row.object != "payment_method":
-        raise SandboxError(
-            400,
-            f"No such PaymentMethod: '{pm_id}'",
-            param=param,
-            code="resource_missing",
-        )
+    row = payment_method_row(ctx, pm_id, param)
     if row.data["customer"] is None or customer_id is None:
         return copy.deepcopy(row.data)
     return customer_payment_method(ctx, customer_id, pm_id, param)
@@ -144,9 +137,7 @@ def _default_card(ctx: Context, invoice: Data, intent: Data) -> Data | None:
 
 def pay_invoice(ctx: Context, object_id: str, params: Params) -> Data:
     """`invoices.pay`: charge an open invoice now, with the card given or a default."""
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "invoice":
-        raise missing("invoice", object_id)
+    row = named(ctx, "invoice", object_id)
     sub_id = _subscription_id(row.data)
     if sub_id is not None:
         ctx = at_subscription_time(ctx, sub_id)

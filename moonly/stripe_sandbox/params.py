@@ -176,12 +176,7 @@ def check_params(cls: type, params: dict[str, Any], parent: str = "") -> dict[st
     for key in getattr(cls, "__required_keys__", ()):
         if key in fields and key not in params:
             name = _path(parent, key)
-            raise SandboxError(
-                400,
-                f"Missing required param: {name}.",
-                param=name,
-                code="parameter_missing",
-            )
+            raise SandboxError.missing_param(name)
     return {
         key: coerce(value, fields[key], _path(parent, key), cls.__module__)
         for key, value in params.items()

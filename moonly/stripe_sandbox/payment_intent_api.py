@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import copy
 
-from .common import missing
+from .common import named
 from .errors import SandboxError
 from .invoice_payments import confirm_card, on_invoice_clock, payment_error, settle
-from .models import SandboxObject
 from .payments import charge_intent
 from .shapes import Data, Params
 from .store import Context
@@ -44,9 +43,7 @@ def _unexpected_state(intent: Data) -> SandboxError:
 
 def confirm_payment_intent(ctx: Context, object_id: str, params: Params) -> Data:
     """Confirm with the payment method given (or the one already set)."""
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "payment_intent":
-        raise missing("payment_intent", object_id)
+    row = named(ctx, "payment_intent", object_id)
     intent = copy.deepcopy(row.data)
     if intent["status"] not in CONFIRMABLE:
         raise _unexpected_state(intent)

@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, datetime
 
 from .cards import TEST_CARDS, Card
-from .common import missing, ref, require
+from .common import named, ref, require
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
@@ -72,9 +72,7 @@ def attach(ctx: Context, object_id: str, params: Params) -> Data:
         ctx.insert(data, silent=True)  # Stripe sends no payment_method.created.
         ctx.emit("payment_method.attached", data)
         return data
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "payment_method":
-        raise missing("payment_method", object_id)
+    row = named(ctx, "payment_method", object_id)
     owner = row.data["customer"]
     if owner == customer_id:
         return row.data
@@ -91,17 +89,13 @@ def attach(ctx: Context, object_id: str, params: Params) -> Data:
 
 
 def retrieve(ctx: Context, object_id: str, params: Params) -> Data:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "payment_method":
-        raise missing("payment_method", object_id)
+    row = named(ctx, "payment_method", object_id)
     return row.data
 
 
 def detach(ctx: Context, object_id: str, params: Params) -> Data:
     """Detach from its customer, who stops using it as their default."""
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "payment_method":
-        raise missing("payment_method", object_id)
+    row = named(ctx, "payment_method", object_id)
     customer_id = row.data["customer"]
     if customer_id is None:
         raise SandboxError(
@@ -144,10 +138,9 @@ def list_customer_payment_methods(ctx: Context, object_id: str, params: Params) 
     return _list(ctx, object_id, params, f"/v1/customers/{object_id}/payment_methods")
 
 
-def customer_payment_method(
-    ctx: Context, customer_id: str, pm_id: str, param: str
-) -> Data:
-    """A payment method that must be attached to this customer."""
+def payment_method_row(ctx: Context, pm_id: str, param: str) -> SandboxObject:
+    """The payment method a request parameter names; Stripe answers an unknown id
+    with a 400."""
     row = ctx.session.get(SandboxObject, pm_id)
     if row is None or row.object != "payment_method":
         raise SandboxError(
@@ -156,6 +149,14 @@ def customer_payment_method(
             param=param,
             code="resource_missing",
         )
+    return row
+
+
+def customer_payment_method(
+    ctx: Context, customer_id: str, pm_id: str, param: str
+) -> Data:
+    """A payment method that must be attached to this customer."""
+    row = payment_method_row(ctx, pm_id, param)
     if row.data["customer"] != customer_id:
         raise SandboxError(
             400,

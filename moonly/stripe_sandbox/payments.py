@@ -236,6 +236,15 @@ def next_action(ctx: Context, intent: Data, return_url: str | None) -> Data:
     }
 
 
+def require_action(ctx: Context, intent: Data, return_url: str | None) -> None:
+    """Hold a PaymentIntent or SetupIntent for 3-D Secure: `requires_action` with the
+    redirect to the challenge, and its `<object>.requires_action` event."""
+    intent.update(
+        status="requires_action", next_action=next_action(ctx, intent, return_url)
+    )
+    ctx.emit(f"{intent['object']}.requires_action", intent)
+
+
 def charge_intent(
     ctx: Context,
     intent: Data,
@@ -250,10 +259,7 @@ def charge_intent(
     card = card_of(pm)
     passed = authenticated or pm["id"] in ctx.authenticated
     if card.requires_action and not passed:
-        intent.update(
-            status="requires_action", next_action=next_action(ctx, intent, return_url)
-        )
-        ctx.emit("payment_intent.requires_action", intent)
+        require_action(ctx, intent, return_url)
         return _store(ctx, Attempt(intent))
     # A card that Stripe declines when attached is declined when charged directly.
     decline = card.charge_decline or card.attach_decline
@@ -326,13 +332,20 @@ def _save_for_later(ctx: Context, intent: Data, pm: Data) -> None:
         ctx.emit("payment_method.attached", attached)
 
 
+def store_intent(ctx: Context, intent: Data) -> Data:
+    """Keep a PaymentIntent's or SetupIntent's latest state, a copy of `intent`, with
+    no event (they are emitted on the way): stored anew or over the last."""
+    row = ctx.session.get(SandboxObject, intent["id"])
+    if row is None:
+        ctx.insert(copy.deepcopy(intent), silent=True)
+    else:
+        row.data = copy.deepcopy(intent)
+    return intent
+
+
 def _store(ctx: Context, attempt: Attempt) -> Attempt:
     """Keep the latest state; its events were emitted on the way."""
-    row = ctx.session.get(SandboxObject, attempt.intent["id"])
-    if row is None:
-        ctx.insert(copy.deepcopy(attempt.intent), silent=True)
-    else:
-        row.data = copy.deepcopy(attempt.intent)
+    store_intent(ctx, attempt.intent)
     if attempt.charge is not None:
         # Stripe sends charge.succeeded or charge.failed, never charge.created.
         ctx.insert(copy.deepcopy(attempt.charge), silent=True)

@@ -13,14 +13,14 @@ from sqlalchemy import select
 from stripe.params import billing_portal as bp
 
 from . import customers, payment_methods, plan_change, subscriptions
-from .common import missing, ref
+from .common import named, ref
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
 from .resources import merge_metadata
 from .routing import PAGING, RouteSpec
 from .shapes import Data, Params
-from .store import Context
+from .store import Context, linked
 
 LIVE = ("active", "past_due", "trialing", "incomplete")
 # The configuration fields the sandbox acts on; turning on any other is refused.
@@ -38,13 +38,7 @@ _SUPPORTED = {
 
 
 def _unsupported(param: str) -> SandboxError:
-    return SandboxError(
-        400,
-        f"The Moonly sandbox does not implement `{param}` on the customer portal; use "
-        "Stripe test mode (STRIPE_SECRET_KEY=sk_test_…) for it.",
-        param=param,
-        code="sandbox_unsupported_parameter",
-    )
+    return SandboxError.not_implemented(param, "the customer portal")
 
 
 def _check_features(features: Params) -> None:
@@ -210,9 +204,7 @@ def create_configuration(ctx: Context, params: Params) -> Data:
 
 
 def _config_row(ctx: Context, object_id: str) -> SandboxObject:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "billing_portal.configuration":
-        raise missing("billing_portal.configuration", object_id)
+    row = named(ctx, "billing_portal.configuration", object_id)
     return row
 
 
@@ -271,12 +263,7 @@ def list_configurations(ctx: Context, params: Params) -> Data:
 def create_session(ctx: Context, params: Params) -> Data:
     """A session for one customer; its `url` is the sandbox's portal page."""
     if "customer" not in params:
-        raise SandboxError(
-            400,
-            "Missing required param: customer.",
-            param="customer",
-            code="parameter_missing",
-        )
+        raise SandboxError.missing_param("customer")
     customer = ref(ctx, "customer", params["customer"], "customer")
     if "configuration" in params:
         config = ref(
@@ -333,22 +320,16 @@ def create_session(ctx: Context, params: Params) -> Data:
 
 
 def session_and_config(ctx: Context, session_id: str) -> tuple[Data, Data]:
-    row = ctx.session.get(SandboxObject, session_id)
-    if row is None or row.object != "billing_portal.session":
-        raise missing("billing_portal.session", session_id)
+    row = named(ctx, "billing_portal.session", session_id)
     config = ctx.get("billing_portal.configuration", row.data["configuration"]).data
     return row.data, config
 
 
 def live_subscriptions(ctx: Context, customer: str) -> list[Data]:
     rows = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "subscription",
-            SandboxObject.data["customer"].as_string() == customer,
-            SandboxObject.data["status"].as_string().in_(LIVE),
+        linked("subscription", "customer", customer).where(
+            SandboxObject.data["status"].as_string().in_(LIVE)
         )
-        .order_by(SandboxObject.created_ns.desc())
     )
     return [r.data for r in rows]
 

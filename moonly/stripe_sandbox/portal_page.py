@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from sqlalchemy import select
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
@@ -18,7 +17,7 @@ from .errors import SandboxError
 from .models import SandboxObject
 from .pages import Site, notice, render, transaction
 from .shapes import Data
-from .store import Context
+from .store import Context, linked
 
 # What the page says after each action (only these keys are ever shown).
 DONE = {
@@ -53,15 +52,7 @@ def _plans(ctx: Context, config: Data) -> list[Plan]:
 
 
 def _invoices(ctx: Context, customer: str) -> list[Data]:
-    rows = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "invoice",
-            SandboxObject.data["customer"].as_string() == customer,
-        )
-        .order_by(SandboxObject.created_ns.desc())
-        .limit(24)
-    )
+    rows = ctx.session.scalars(linked("invoice", "customer", customer).limit(24))
     return [r.data for r in rows]
 
 

@@ -9,7 +9,7 @@ import string
 from sqlalchemy import func, select
 from stripe import params as sp
 
-from .common import missing, ref
+from .common import named, ref
 from .errors import SandboxError
 from .ids import new_id
 from .models import SandboxObject
@@ -50,12 +50,7 @@ def create_promotion_code(ctx: Context, params: Params) -> Data:
     ones."""
     promotion = params["promotion"]
     if "coupon" not in promotion:
-        raise SandboxError(
-            400,
-            "Missing required param: promotion[coupon].",
-            param="promotion[coupon]",
-            code="parameter_missing",
-        )
+        raise SandboxError.missing_param("promotion[coupon]")
     coupon = ref(ctx, "coupon", promotion["coupon"], "promotion[coupon]").data
     if "customer" in params:
         ref(ctx, "customer", params["customer"], "customer")
@@ -117,9 +112,7 @@ def create_promotion_code(ctx: Context, params: Params) -> Data:
 
 
 def retrieve_promotion_code(ctx: Context, object_id: str, params: Params) -> Data:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "promotion_code":
-        raise missing("promotion_code", object_id)
+    row = named(ctx, "promotion_code", object_id)
     return row.data
 
 

@@ -22,16 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
-
 from . import discounts as di
-from .invoice_items import proration_item
+from .invoice_items import SUBSCRIPTION, pending_rows, proration_item
 from .models import SandboxObject
 from .shapes import Data
-from .store import Context
+from .store import Context, linked
 
 BEHAVIORS = ("create_prorations", "always_invoice", "none")
-_SUBSCRIPTION = ("parent", "subscription_details", "subscription")
 
 
 def share(amount: int, left: int, length: int) -> int:
@@ -55,16 +52,7 @@ def _name(ctx: Context, price: Data, quantity: int) -> str:
 
 def pending(ctx: Context, sub_id: str) -> list[Data]:
     """The subscription's invoice items no invoice has taken yet, oldest first."""
-    rows = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "invoiceitem",
-            SandboxObject.deleted.is_(False),
-            SandboxObject.data[_SUBSCRIPTION].as_string() == sub_id,
-        )
-        .order_by(SandboxObject.created_ns.asc())
-    )
-    return [row.data for row in rows if row.data["invoice"] is None]
+    return [row.data for row in pending_rows(ctx, sub_id)]
 
 
 def _item_of(data: Data) -> str | None:
@@ -107,14 +95,7 @@ def _last_debit(ctx: Context, sub_id: str, si_id: str, at: int) -> Debit | None:
                     "type": "invoice_item",
                 },
             )
-    invoices = ctx.session.scalars(
-        select(SandboxObject)
-        .where(
-            SandboxObject.object == "invoice",
-            SandboxObject.data[_SUBSCRIPTION].as_string() == sub_id,
-        )
-        .order_by(SandboxObject.created_ns.desc())
-    )
+    invoices = ctx.session.scalars(linked("invoice", SUBSCRIPTION, sub_id))
     for invoice in invoices:
         for line in invoice.data["lines"]["data"]:
             if line["amount"] > 0 and _item_of(line) == si_id and _covers(line, at):

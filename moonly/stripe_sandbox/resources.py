@@ -144,12 +144,7 @@ def _claim_lookup_key(ctx: Context, lookup_key: str, transfer: bool) -> None:
 
 def create_price(ctx: Context, params: Params) -> Data:
     if "product" not in params:
-        raise SandboxError(
-            400,
-            "Missing required param: product.",
-            param="product",
-            code="parameter_missing",
-        )
+        raise SandboxError.missing_param("product")
     ctx.get("product", params["product"], param="product")
     recurring = params.get("recurring")
     if recurring is not None and "meter" in recurring:
@@ -251,12 +246,7 @@ def create_coupon(ctx: Context, params: Params) -> Data:
         )
     months = params.get("duration_in_months")
     if duration == "repeating" and not months:
-        raise SandboxError(
-            400,
-            "Missing required param: duration_in_months.",
-            param="duration_in_months",
-            code="parameter_missing",
-        )
+        raise SandboxError.missing_param("duration_in_months")
     if duration != "repeating" and months is not None:
         raise SandboxError.invalid(
             "duration_in_months",

@@ -15,16 +15,16 @@ from sqlalchemy import select
 from stripe import params as sp
 
 from .cards import card_of
-from .common import missing, ref
+from .common import check_client_secret, named, ref
 from .errors import SandboxError
 from .ids import new_id
 from .invoice_payments import confirm_card
 from .models import SandboxObject
-from .payments import next_action
+from .payments import require_action, store_intent
 from .resources import merge_metadata
 from .routing import PAGING, RouteSpec
 from .shapes import Data, Params
-from .store import Context
+from .store import Context, param_filters
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 
@@ -67,15 +67,6 @@ def _new(ctx: Context, params: Params, customer: str | None, pm: Data | None) ->
     }
 
 
-def _save(ctx: Context, intent: Data) -> Data:
-    row = ctx.session.get(SandboxObject, intent["id"])
-    if row is None:
-        ctx.insert(copy.deepcopy(intent), silent=True)
-    else:
-        row.data = copy.deepcopy(intent)
-    return intent
-
-
 def confirm_with(
     ctx: Context,
     intent: Data,
@@ -88,11 +79,8 @@ def confirm_with(
     intent.update(payment_method=pm["id"], last_setup_error=None, next_action=None)
     card = card_of(pm)
     if card.requires_action and not authenticated:
-        intent.update(
-            status="requires_action", next_action=next_action(ctx, intent, return_url)
-        )
-        ctx.emit("setup_intent.requires_action", intent)
-        return _save(ctx, intent)
+        require_action(ctx, intent, return_url)
+        return store_intent(ctx, intent)
     if card.attach_decline is not None:
         return fail(
             ctx, intent, {**card.attach_decline.as_dict(), "payment_method": pm}
@@ -104,7 +92,7 @@ def confirm_with(
     intent["status"] = "succeeded"
     ctx.emit("setup_intent.succeeded", intent)
     _subscription_card_saved(ctx, intent)
-    return _save(ctx, intent)
+    return store_intent(ctx, intent)
 
 
 def create_pending(ctx: Context, sub: Data) -> Data:
@@ -113,7 +101,7 @@ def create_pending(ctx: Context, sub: Data) -> Data:
     subscription."""
     intent = _new(ctx, {"usage": "off_session"}, sub["customer"], None)
     ctx.emit("setup_intent.created", intent)
-    return _save(ctx, intent)
+    return store_intent(ctx, intent)
 
 
 def _subscription_card_saved(ctx: Context, intent: Data) -> None:
@@ -142,7 +130,7 @@ def fail(ctx: Context, intent: Data, error: Data) -> Data:
         last_setup_error=error,
     )
     ctx.emit("setup_intent.setup_failed", intent)
-    return _save(ctx, intent)
+    return store_intent(ctx, intent)
 
 
 def _answer(intent: Data) -> Data:
@@ -175,7 +163,7 @@ def create_setup_intent(ctx: Context, params: Params) -> Data:
     intent = _new(ctx, params, customer, pm)
     ctx.emit("setup_intent.created", intent)
     if not params.get("confirm"):
-        return _save(ctx, intent)
+        return store_intent(ctx, intent)
     if pm is None:
         raise SandboxError(
             400,
@@ -188,9 +176,7 @@ def create_setup_intent(ctx: Context, params: Params) -> Data:
 
 
 def _row(ctx: Context, object_id: str) -> SandboxObject:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "setup_intent":
-        raise missing("setup_intent", object_id)
+    row = named(ctx, "setup_intent", object_id)
     return row
 
 
@@ -219,22 +205,13 @@ def confirm_setup_intent(ctx: Context, object_id: str, params: Params) -> Data:
 def retrieve_setup_intent(ctx: Context, object_id: str, params: Params) -> Data:
     """By id; a `client_secret`, when given, must be the intent's own."""
     data = _row(ctx, object_id).data
-    if "client_secret" in params and params["client_secret"] != data["client_secret"]:
-        raise SandboxError.invalid(
-            "client_secret",
-            "The client_secret provided does not match the client_secret associated "
-            "with the SetupIntent.",
-        )
+    check_client_secret(params, data, "SetupIntent")
     return data
 
 
 def list_setup_intents(ctx: Context, params: Params) -> Data:
     """Newest first; by `customer` or `payment_method`."""
-    filters = [
-        SandboxObject.data[name].as_string() == params[name]
-        for name in ("customer", "payment_method")
-        if name in params
-    ]
+    filters = param_filters(params, "customer", "payment_method")
     return ctx.list("setup_intent", params, *filters, url="/v1/setup_intents")
 
 

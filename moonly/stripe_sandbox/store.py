@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from .errors import SandboxError
@@ -69,6 +69,35 @@ def created_filter(
         "lte": column.__le__,
     }
     return [ops[key](int(value)) for key, value in created.items() if key in ops]
+
+
+def linked(
+    kind: str,
+    path: str | tuple[str, ...],
+    value: str,
+    *,
+    live: bool = False,
+    oldest_first: bool = False,
+) -> Select[SandboxObject]:
+    """The objects of `kind` whose `data[path]` is `value`, newest first (or oldest
+    first); deleted ones too unless `live`."""
+    query = select(SandboxObject).where(
+        SandboxObject.object == kind, SandboxObject.data[path].as_string() == value
+    )
+    if live:
+        query = query.where(SandboxObject.deleted.is_(False))
+    created = SandboxObject.created_ns
+    return query.order_by(created.asc() if oldest_first else created.desc())
+
+
+def param_filters(params: Params, *names: str) -> list[ColumnElement[bool]]:
+    """SQL conditions for a list's plain filters: each of `names` given in `params`
+    must equal the object's field of that name."""
+    return [
+        SandboxObject.data[name].as_string() == params[name]
+        for name in names
+        if name in params
+    ]
 
 
 def page_url(ctx: Context, path: str) -> str:

@@ -32,12 +32,7 @@ def _price(
         raise unsupported(f"items[{i}][{key}]")
     param = f"items[{i}][price]"
     if "price" not in item:
-        raise SandboxError(
-            400,
-            f"Missing required param: {param}.",
-            param=param,
-            code="parameter_missing",
-        )
+        raise SandboxError.missing_param(param)
     price = ref(ctx, "price", item["price"], param).data
     if not price["active"]:
         raise SandboxError.invalid(

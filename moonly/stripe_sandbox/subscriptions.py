@@ -9,7 +9,7 @@ from . import invoices as inv
 from . import lifecycle, prorations, setup_intents
 from . import subscription_objects as so
 from . import subscription_updates as updates
-from .common import at_subscription_time, missing, ref, require
+from .common import at_subscription_time, named, ref, require
 from .errors import SandboxError
 from .ids import new_id
 from .lifecycle import end
@@ -138,9 +138,7 @@ def retrieve_subscription(ctx: Context, object_id: str, params: Params) -> Data:
 
 
 def _row(ctx: Context, object_id: str) -> SandboxObject:
-    row = ctx.session.get(SandboxObject, object_id)
-    if row is None or row.object != "subscription":
-        raise missing("subscription", object_id)
+    row = named(ctx, "subscription", object_id)
     return row
 
 

@@ -91,12 +91,7 @@ def _check_url(url: str) -> str:
 
 def _check_events(events: list[str]) -> list[str]:
     if not events:
-        raise SandboxError(
-            400,
-            "Missing required param: enabled_events.",
-            param="enabled_events",
-            code="parameter_missing",
-        )
+        raise SandboxError.missing_param("enabled_events")
     for name in events:
         if name != "*" and name not in KNOWN_EVENT_TYPES:
             raise SandboxError.invalid(
