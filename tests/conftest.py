@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from cello_standin import CelloStandIn
 from helpers import WEBHOOK_URL, AuthActions, migrate_database, register_endpoint
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
@@ -160,3 +161,22 @@ def _fast_password_hashing(monkeypatch):
         return real(password, method=method, salt_length=salt_length)
 
     monkeypatch.setattr("moonly.accounts.service.generate_password_hash", quick)
+
+
+@pytest.fixture
+def cello(httpserver):
+    standin = CelloStandIn()
+    standin.base = standin.attach(httpserver)
+    return standin
+
+
+@pytest.fixture
+def scenario_b(make_app, cello):
+    """An app in scenario B whose Cello API is the stand-in."""
+    return make_app(
+        MOONLY_REFERRAL_FLOW="customer_at_purchase",
+        CELLO_ACCESS_KEY_ID=cello.key_id,
+        CELLO_SECRET_ACCESS_KEY=cello.secret,
+        CELLO_API_BASE=cello.base,
+        CELLO_API_TIMEOUT=0.5,
+    )

@@ -3,7 +3,7 @@
 import jsonschema
 import pytest
 from api_client import ApiClient, error_of
-from cello_standin import EVENT_SCHEMA, CelloStandIn
+from cello_standin import EVENT_SCHEMA
 from helpers import STRONG_PASSWORD, AuthActions, sandbox_objects
 from sqlalchemy import func, select
 from test_faults import refuse_commits as refuse_commits_fixture
@@ -18,24 +18,6 @@ from moonly.extensions import db
 @pytest.fixture
 def api(client):
     return ApiClient(client)
-
-
-@pytest.fixture
-def cello(httpserver):
-    standin = CelloStandIn()
-    standin.base = standin.attach(httpserver)
-    return standin
-
-
-@pytest.fixture
-def scenario_b(make_app, cello):
-    return make_app(
-        MOONLY_REFERRAL_FLOW="customer_at_purchase",
-        CELLO_ACCESS_KEY_ID=cello.key_id,
-        CELLO_SECRET_ACCESS_KEY=cello.secret,
-        CELLO_API_BASE=cello.base,
-        CELLO_API_TIMEOUT=0.5,
-    )
 
 
 def the_users(app):

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cello_standin import CelloStandIn
 from sqlalchemy import select, update
 
 from moonly import background
@@ -24,13 +23,6 @@ from moonly.config import load_settings
 from moonly.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def cello(httpserver):
-    standin = CelloStandIn()
-    standin.base = standin.attach(httpserver)
-    return standin
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from cello_standin import EVENT_SCHEMA, CelloStandIn
+from cello_standin import EVENT_SCHEMA
 from helpers import sandbox_objects
 from sqlalchemy import select, update
 
@@ -21,25 +21,6 @@ from moonly.cello.models import CelloEvent
 from moonly.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def cello(httpserver):
-    standin = CelloStandIn()
-    standin.base = standin.attach(httpserver)
-    return standin
-
-
-@pytest.fixture
-def scenario_b(make_app, cello):
-    """An app in scenario B whose Cello API is the stand-in."""
-    return make_app(
-        MOONLY_REFERRAL_FLOW="customer_at_purchase",
-        CELLO_ACCESS_KEY_ID=cello.key_id,
-        CELLO_SECRET_ACCESS_KEY=cello.secret,
-        CELLO_API_BASE=cello.base,
-        CELLO_API_TIMEOUT=0.5,
-    )
 
 
 @pytest.fixture
